@@ -1,0 +1,7 @@
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "minplus native core: subset enumeration, fused region masking, lattice search";
+  minplus::bindings::register_subsets(m);
+  minplus::bindings::register_masking(m);
+}

@@ -1,0 +1,13 @@
+"""minplus: exact Min+/Min- region explanations and saliency maps on a fast native core."""
+
+from . import core
+from .core import cuda_available
+from .errors import DeviceError, DTypeError, MinplusError, RegionError, ShapeError
+from .masking import Masker
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "core", "cuda_available", "Masker",
+    "MinplusError", "ShapeError", "DTypeError", "RegionError", "DeviceError",
+]
