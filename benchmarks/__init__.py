@@ -1,0 +1,1 @@
+"""minplus benchmarks: pytest-benchmark suites (bench_*.py) and one-run ratio scripts (compare*.py)."""
