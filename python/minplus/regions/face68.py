@@ -8,14 +8,16 @@ right for an upright face) and ``up`` the perpendicular pointing to the forehead
 are 0-based (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, lips 48-67); "right"/"left" are the
 subject's sides, so ``right_eye`` (36-41) is on the image's left in a frontal photo.
 
-* **eyebrows**: a band around each brow polyline (17-21, 22-26), from ``0.08 s`` above it to
-  ``min(0.10 s, 0.45 g)`` below it, where ``g`` is the gap between the brow and the eye's top lid.
+* **eyebrows**: a band around each brow polyline (17-21, 22-26; lengthened by ``0.06 s`` at both
+  ends), from ``0.08 s`` above it to ``clip(0.45 g, 0.02 s, 0.10 s)`` below it, where ``g`` is
+  each brow point's distance to the nearest point of its eye.
 * **eyes**: the eye socket: from the brow band's lower edge down to the lower lid pushed down by
   ``0.6`` eye-opening ``+ 0.05 s``, the corners pushed out by 15% (outer) / 10% (inner) of the
   eye width. So each eye region holds the eye, its lids and the skin up to the brow.
 * **nose**: convex hull of 27-35, widened at the bridge top (27) and mid-bridge (29) to 35% /
-  55% of the nostril half-width on each side.
-* **mouth**: outer lip polygon (48-59) scaled by 1.15 about its centroid.
+  55% of the nostril half-width on each side, then grown: scaled by 1.1 about its vertices' mean
+  and each vertex pushed ``0.03 s`` further out.
+* **mouth**: outer lip polygon (48-59) grown likewise by 1.15 and ``0.04 s``.
 * **forehead**: above the brow line (0, 17-26, 16) up to the brows lifted by ``0.75 s``, tapered
   to ``0.65 x`` that height at the outer ends (a rounded top).
 * **cheeks**: from the brow line down each side of the nose (27-30, 33) and the philtrum (51) to
@@ -84,10 +86,14 @@ def face_frame(landmarks) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def _brow_band(p, brow, eye, up, s):
-    b = p[brow]
-    gap = float((b @ up).min() - (p[eye] @ up).max())  # lowest brow point to the highest lid point
-    below = min(0.10 * s, 0.45 * max(gap, 0.0))
-    return b + up * 0.08 * s, b - up * below
+    b = p[brow].copy()
+    for end, nxt in ((0, 1), (-1, -2)):  # lengthen both ends so the end landmarks lie inside
+        d = b[end] - b[nxt]
+        b[end] = b[end] + d / max(float(np.hypot(*d)), 1e-9) * 0.06 * s
+    # Going down by at most 0.45 of a point's distance to the eye never reaches the eye.
+    gap = np.linalg.norm(b[:, None, :] - p[eye][None, :, :], axis=2).min(1)
+    below = np.clip(0.45 * gap, 0.02 * s, 0.10 * s)
+    return b + up * 0.08 * s, b - up[None, :] * below[:, None]
 
 
 def _eye_socket(p, eye, brow_lower, up, s):
@@ -112,6 +118,18 @@ def _nose(p, r):
     return _convex_hull(np.vstack([p[NOSE], extra]))
 
 
+def _grow(poly, factor, pad):
+    """Scale ``poly`` about its vertices' mean by ``factor``, then push each vertex ``pad`` further.
+
+    Landmarks on a polygon's edge would fall on either side of it once rasterised; growing it
+    puts them strictly inside.
+    """
+    centre = poly.mean(0)
+    d = poly - centre
+    norm = np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+    return centre + d * factor + d / norm * pad
+
+
 def _forehead_top(p, r, up, s):
     b = p[17:27]
     x = (b - 0.5 * (p[17] + p[26])) @ r
@@ -134,16 +152,14 @@ def face_polygons(landmarks) -> dict[str, list[np.ndarray]]:
     r, up, s = face_frame(p)
     rb_up, rb_low = _brow_band(p, RIGHT_BROW, RIGHT_EYE, up, s)
     lb_up, lb_low = _brow_band(p, LEFT_BROW, LEFT_EYE, up, s)
-    mouth = p[OUTER_LIPS]
-    centre = mouth.mean(0)
     top = _forehead_top(p, r, up, s)
     return {
         "right_eyebrow": [np.vstack([rb_up, rb_low[::-1]])],
         "left_eyebrow": [np.vstack([lb_up, lb_low[::-1]])],
         "right_eye": [_eye_socket(p, RIGHT_EYE, rb_low, up, s)],
         "left_eye": [_eye_socket(p, LEFT_EYE, lb_low, up, s)],
-        "nose": [_nose(p, r)],
-        "mouth": [centre + 1.15 * (mouth - centre)],
+        "nose": [_grow(_nose(p, r), 1.1, 0.03 * s)],
+        "mouth": [_grow(p[OUTER_LIPS], 1.15, 0.04 * s)],
         "forehead": [np.vstack([p[[0]], p[17:27], p[[16]], top[::-1]])],
         "chin": [p[[48, 59, 58, 57, 56, 55, 54, 10, 9, 8, 7, 6]]],
         "jaw": [p[[48, 3, 4, 5, 6]], p[[54, 10, 11, 12, 13]]],

@@ -30,7 +30,7 @@ def superpixel_regions(image, n_segments: int = 32, compactness: float = 10.0,
     --------
     >>> img = np.zeros((40, 40, 3), np.uint8); img[:, 20:] = 255
     >>> rm = superpixel_regions(img, n_segments=4)
-    >>> rm.n <= 64 and rm.areas().min() > 0
+    >>> rm.n <= 64 and bool(rm.areas().min() > 0)
     True
     """
     from skimage.segmentation import slic
