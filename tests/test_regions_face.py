@@ -134,6 +134,15 @@ def test_uncropped_map_labels_the_photo(grace):
     check_face_map(p.regions, p.landmarks, "fine")
 
 
+def test_large_photos_are_shrunk_for_detection_only(grace):
+    big = cv2.resize(grace, (1024, 1200), interpolation=cv2.INTER_CUBIC)
+    ref = detect_faces(grace)[0]
+    box = detect_faces(big, max_side=600)[0]
+    for got, want in ((box.left, ref.left), (box.top, ref.top), (box.right, ref.right),
+                      (box.bottom, ref.bottom)):
+        assert abs(got - 2 * want) <= 6
+
+
 def test_largest_face_first_and_face_index(astronaut, parsed):
     boxes = detect_faces(astronaut)
     # astronaut.png: Eileen Collins' face and a false positive on her mission patch
@@ -198,6 +207,11 @@ def test_lfw_faces_are_too_small_until_upscaled():
         except FaceNotFoundError:
             continue
         check_face_map(p.regions, p.landmarks, "fine")
+        # the chip square reaches past these tight crops: what lies outside the photo is black
+        ys, xs = np.mgrid[0:256, 0:256]
+        src = p.crop.to_photo(np.column_stack([xs.ravel(), ys.ravel()]))
+        outside = ((src < -1) | (src > 200)).any(1).reshape(256, 256)
+        assert outside.any() and (p.image[outside] == 0).all()
         parsed_ok += 1
     assert parsed_ok >= 7
 

@@ -3,7 +3,8 @@
 The chip is the square around the face outline (see :mod:`minplus.regions.face68`), enlarged by
 ``margin`` of its side on every side so hair and some background stay as context, optionally
 rotated so the eyes are level, resampled (bilinear) to ``size`` x ``size`` pixels. Parts of the
-square outside the photo repeat its border pixels.
+square outside the photo are black (as in dlib's and insightface's face chips): replicating or
+mirroring the border would invent hair or facial features the model could respond to.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class FaceCrop:
             raise ShapeError(f"photo has shape {photo.shape}, the crop was made for "
                              f"{self.source_shape}")
         return cv2.warpAffine(photo, self.matrix, (self.size, self.size), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def to_photo_map(self, chip_map, fill: float = 0.0) -> np.ndarray:
         """Carry a per-pixel chip map (e.g. a saliency map, (size, size) float) back to the photo.
