@@ -33,6 +33,10 @@ reaches (slivers between the hull and the jaw line, the glabella) take the neare
 (forehead, cheeks, jaw or chin). Hence: no pixel belongs to two regions, every pixel of the face
 belongs to one, and every pixel outside it is context (-1: hair, ears, neck, background).
 
+Scale: every offset is relative to ``s``, but pixels are whole, so landmark-tight edges need
+room: the maps are checked for eye distances of 40 px and more (the default 256 px chip gives
+about 62 px). Label tiny faces on the chip, not on the photo.
+
 Granularities: "fine" (11 regions) and "coarse" (7: both eyes are "eyes", both brows
 "eyebrows", both cheeks and the jaw "cheeks").
 """

@@ -126,7 +126,8 @@ def pick_face(boxes: list[FaceBox], face_index: int | None, name: str) -> FaceBo
     Raises FaceNotFoundError naming the image when there is no face or no such index.
     """
     if not boxes:
-        raise FaceNotFoundError(f"no face found in {name}")
+        raise FaceNotFoundError(f"no face found in {name} (faces smaller than ~40 px need "
+                                "upsample=2; profile faces are not detected)")
     index = 0 if face_index is None else int(face_index)
     if not -len(boxes) <= index < len(boxes):
         raise FaceNotFoundError(f"{name} has {len(boxes)} face(s); face_index={face_index} "

@@ -31,7 +31,7 @@ SPECS = ("face68", "face68:coarse", "face68:fine", "coarse", "fine", "mediapipe"
          "mediapipe:coarse", "mediapipe:fine", "grid:RxC", "grid:N", "slic", "slic:N")
 
 
-@dataclass
+@dataclass(eq=False)
 class ParsedImage:
     """An image and its regions, as :func:`parse_regions` returns them.
 
