@@ -5,7 +5,6 @@ Run: python -m pytest benchmarks/bench_regions.py --benchmark-enable
 
 import matplotlib.cbook
 import matplotlib.image
-import numpy as np
 import pytest
 from skimage import data
 

@@ -8,7 +8,7 @@ import pytest
 from minplus import FaceNotFoundError, parse_regions
 from minplus.regions.mediapipe_parser import MESH_TO_68
 
-from test_regions_face import check_face_map
+from face_checks import check_face_map
 
 mp = pytest.importorskip("mediapipe")
 

@@ -79,7 +79,7 @@ def draw_regions(region_map, image=None, alpha: float = 0.55, write_names: bool 
 
 
 def _write(cv2, out, text, x, y, width):
-    """White text on a dark box centred at (x, y), shrunk towards ``width`` px, kept in the picture."""
+    """White text on a dark box centred at (x, y), about ``width`` px wide, inside the picture."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     unit = cv2.getTextSize(text, font, 1.0, 1)[0][0]
     scale = float(np.clip(0.9 * width / unit, 0.25, max(0.3, min(out.shape[:2]) / 600.0)))
