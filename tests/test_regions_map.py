@@ -116,6 +116,14 @@ def test_masker_uses_labels_context_and_n():
         small_map().masker(np.zeros((4, 4, 3), np.uint8))
 
 
+def test_masker_passes_soft_weights_or_feathering():
+    image = np.full((3, 4, 3), 200, np.uint8)
+    rm = small_map(weights=True)
+    np.testing.assert_array_equal(rm.masker(image).soft_weights, rm.soft_weights)
+    feathered = small_map().masker(image, baseline="black", feather=1.0)
+    assert feathered.soft_weights.shape == (3, 3, 4)
+
+
 def test_render_colours_each_region_and_leaves_context():
     rm = grid_regions((120, 160), 2, 2)
     labels = rm.labels.copy()
