@@ -6,4 +6,5 @@
 namespace minplus::bindings {
 void register_subsets(pybind11::module_& m);
 void register_masking(pybind11::module_& m);
+void register_lattice(pybind11::module_& m);
 }  // namespace minplus::bindings

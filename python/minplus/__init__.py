@@ -6,11 +6,15 @@ from .errors import DeviceError, DTypeError, MinplusError, RegionError, ShapeErr
 from .masking import Masker
 from .errors import FaceNotFoundError
 from .regions import ParsedImage, RegionMap, parse_regions
+from .lattice import LatticeSearch
+from .search import SearchInterrupted, search
+from .search_result import SearchResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "core", "cuda_available", "Masker",
+    "search", "LatticeSearch", "SearchResult", "SearchInterrupted",
     "MinplusError", "ShapeError", "DTypeError", "RegionError", "DeviceError",
     "RegionMap", "ParsedImage", "parse_regions", "FaceNotFoundError",
 ]

@@ -1,0 +1,161 @@
+"""The search driver: ask -> render -> model -> decide -> tell, until the lattice search is done.
+
+Per batch, Python does one ``model.score_masks`` call (the Masker renders inside it), one
+decision call and two engine calls; nothing is done per query.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .errors import ModelError, RegionError, ShapeError
+from .lattice import LatticeSearch
+from .models.base import as_model
+from .models.decision import as_decision
+from .search_result import SearchResult
+
+AUTO_MAX_BATCH = 1024
+
+
+class SearchInterrupted(ModelError):
+    """The model failed mid-search (raised, NaN/inf, wrong shape). ``partial`` holds the
+    :class:`SearchResult` proven up to the last batch told; the model's error is the cause."""
+
+    def __init__(self, message: str, partial: SearchResult):
+        super().__init__(message)
+        self.partial = partial
+
+
+class _AutoBatch:
+    """Picks the batch size by measurement: doubles from 1 while the model's throughput (masks
+    per second of render + model + decision) improves by more than 5%, then keeps the best.
+    Larger is not assumed better: CPU models often slow down past a modest batch."""
+
+    def __init__(self, cap: int = AUTO_MAX_BATCH):
+        self.size, self.best, self.best_rate, self.cap = 1, 1, 0.0, cap
+        self.samples: list[float] = []
+        self.settled = False
+
+    def record(self, count: int, seconds: float) -> None:
+        if self.settled or count != self.size:  # a short batch (level end) says nothing
+            return
+        self.samples.append(count / max(seconds, 1e-9))
+        if len(self.samples) < 2:  # two batches per size: the best of them resists noise
+            return
+        rate, self.samples = max(self.samples), []
+        if rate > 1.05 * self.best_rate:
+            self.best, self.best_rate = self.size, rate
+            if self.size * 2 <= self.cap:
+                self.size *= 2
+                return
+        self.size, self.settled = self.best, True
+
+
+def _names(names, n: int) -> list[str]:
+    if names is None:
+        return [f"r{i}" for i in range(n)]
+    names = [str(x) for x in names]
+    if len(names) != n:
+        raise ShapeError(f"names must hold one name per region ({n}), got {len(names)}")
+    return names
+
+
+def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
+           batch_size="auto", budget=None, max_size=None, first_only: bool = False, prior=None,
+           beam=None, progress: bool = True, names=None) -> SearchResult:
+    """Find Min+ (smallest kept region sets that preserve the model's decision) and Min-
+    (smallest removed region sets that change it) for one image.
+
+    Parameters
+    ----------
+    model_fn : callable or minplus.models.Model
+        ``fn(images (B, H, W, C) in the image's dtype) -> scores (B, D)``, or a model adapter.
+    masker : minplus.Masker
+        The image, its n regions (1 <= n <= 64) and the baseline that masked pixels show.
+    decision : callable or minplus.models.Decision
+        Bound to the scores of the unmasked image ``masker.image`` first, then
+        ``decision(scores (B, D)) -> (B,) bool``: True where the decision is preserved.
+    goal, mode, budget, max_size, first_only, prior, beam :
+        As for :class:`minplus.LatticeSearch`.
+    batch_size : "auto" or int
+        Masks per model call. "auto" measures throughput over the first batches, doubling from
+        1 while it improves, and keeps the best size.
+    progress : bool
+        Show a tqdm bar of queries.
+    names : list of str, optional
+        Region names (default "r0".."r{n-1}").
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    SearchInterrupted
+        (a ModelError) when the model raises or returns NaN/inf mid-search; ``.partial`` holds
+        the result so far. A KeyboardInterrupt is re-raised with the same ``.partial`` attribute.
+
+    Examples
+    --------
+    >>> import numpy as np, minplus
+    >>> img = np.zeros((8, 8, 3), np.uint8); img[:, :4] = 255
+    >>> labels = np.repeat(np.arange(4), 16).reshape(8, 8).astype(np.int32)  # 4 bands of 2 rows
+    >>> masker = minplus.Masker(img, labels, baseline="black")
+    >>> brightness = lambda x: x.mean(axis=(1, 2, 3))
+    >>> r = minplus.search(brightness, masker, lambda s: s[:, 0] > 60, progress=False,
+    ...                    names=["a", "b", "c", "d"])
+    >>> r.min_plus_names
+    [['a', 'b'], ['a', 'c'], ['b', 'c'], ['a', 'd'], ['b', 'd'], ['c', 'd']]
+    >>> r.min_minus_size, r.min_minus_names[0]
+    (3, ['a', 'b', 'c'])
+    """
+    t_start = time.perf_counter()
+    if getattr(masker, "n", 0) < 1:
+        raise RegionError(f"masker must have at least one region, got n={getattr(masker, 'n', None)}")
+    n = masker.n
+    names = _names(names, n)
+    if batch_size != "auto":
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size must be 'auto' or an int >= 1, got {batch_size!r}")
+    engine = LatticeSearch(n, goal=goal, mode=mode, max_size=max_size, budget=budget,
+                           first_only=first_only, prior=prior, beam=beam)
+    # A plain callable gets one model call per batch, so the batch size is the model's.
+    model = as_model(model_fn, batch_size=AUTO_MAX_BATCH if batch_size == "auto" else batch_size)
+    decide = as_decision(decision)
+    sizer = _AutoBatch() if batch_size == "auto" else None
+    fixed = None if sizer else int(batch_size)
+
+    t = time.perf_counter()
+    decide.bind(model(masker.image[None])[0])
+    model_seconds = time.perf_counter() - t
+
+    def partial() -> SearchResult:
+        return engine.result(names, model_seconds, time.perf_counter() - t_start)
+
+    bar = tqdm(total=None, unit="query", disable=not progress, desc=f"minplus {mode}")
+    try:
+        while not engine.done():
+            masks = engine.ask(sizer.size if sizer else fixed)
+            if len(masks) == 0:
+                raise RuntimeError("the lattice search asked for nothing while not done")
+            t = time.perf_counter()
+            preserved = decide(model.score_masks(masker, masks))
+            dt = time.perf_counter() - t
+            model_seconds += dt
+            if sizer:
+                sizer.record(len(masks), dt)
+            engine.tell(masks, preserved)
+            bar.update(len(masks))
+    except ModelError as e:
+        raise SearchInterrupted(f"search stopped after {engine.queries} queries: {e}",
+                                partial()) from e
+    except KeyboardInterrupt as e:
+        e.partial = partial()
+        raise
+    finally:
+        bar.close()
+    return partial()
