@@ -34,6 +34,7 @@ py::dict result_dict(const LatticeResult& r) {
   d["queries"] = r.queries;
   d["batches"] = r.batches;
   d["pruned"] = r.pruned;
+  d["audits"] = r.audits;
   d["queries_per_level"] = to_array(r.queries_per_level);
   d["violations"] = r.violations;
   d["violating_masks"] = to_array(r.violating_masks);
@@ -45,7 +46,7 @@ py::dict result_dict(const LatticeResult& r) {
 }
 
 LatticeOptions options_of(int n, int goal, int mode, int max_size, uint64_t budget,
-                          bool first_only, std::vector<double> prior, int beam) {
+                          bool first_only, std::vector<double> prior, int beam, int audit) {
   LatticeOptions o;
   o.n = n;
   o.goal = static_cast<Goal>(goal);
@@ -55,6 +56,7 @@ LatticeOptions options_of(int n, int goal, int mode, int max_size, uint64_t budg
   o.first_only = first_only;
   o.prior = std::move(prior);
   o.beam = beam;
+  o.audit = audit;
   return o;
 }
 
@@ -63,12 +65,12 @@ LatticeOptions options_of(int n, int goal, int mode, int max_size, uint64_t budg
 void register_lattice(py::module_& m) {
   py::class_<LatticeSearch>(m, "LatticeSearch")
       .def(py::init([](int n, int goal, int mode, int max_size, uint64_t budget, bool first_only,
-                       std::vector<double> prior, int beam) {
-             return std::make_unique<LatticeSearch>(
-                 options_of(n, goal, mode, max_size, budget, first_only, std::move(prior), beam));
+                       std::vector<double> prior, int beam, int audit) {
+             return std::make_unique<LatticeSearch>(options_of(
+                 n, goal, mode, max_size, budget, first_only, std::move(prior), beam, audit));
            }),
            py::arg("n"), py::arg("goal"), py::arg("mode"), py::arg("max_size"), py::arg("budget"),
-           py::arg("first_only"), py::arg("prior"), py::arg("beam"))
+           py::arg("first_only"), py::arg("prior"), py::arg("beam"), py::arg("audit"))
       .def(
           "ask",
           [](LatticeSearch& s, size_t max_batch) {
@@ -99,9 +101,10 @@ void register_lattice(py::module_& m) {
 
   m.def(
       "lattice_run_planted",
-      [](int n, int goal, int mode, int max_size, bool first_only, int beam,
+      [](int n, int goal, int mode, int max_size, bool first_only, int beam, int audit,
          std::vector<uint64_t> planted, size_t max_batch) {
-        const LatticeOptions o = options_of(n, goal, mode, max_size, 0, first_only, {}, beam);
+        const LatticeOptions o =
+            options_of(n, goal, mode, max_size, 0, first_only, {}, beam, audit);
         LatticeResult r;
         {
           py::gil_scoped_release release;
@@ -110,7 +113,7 @@ void register_lattice(py::module_& m) {
         return result_dict(r);
       },
       py::arg("n"), py::arg("goal"), py::arg("mode"), py::arg("max_size"), py::arg("first_only"),
-      py::arg("beam"), py::arg("planted"), py::arg("max_batch"),
+      py::arg("beam"), py::arg("audit"), py::arg("planted"), py::arg("max_batch"),
       "Runs a search against a planted monotone decision evaluated in C++ (engine timing).");
 }
 

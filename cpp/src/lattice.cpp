@@ -64,6 +64,7 @@ struct LevelGoal {
   bool active = false, finished = false, max_size_reached = false;
   int k = 0, first_level = 0, last_level = 0, proven_below = 0;
   uint64_t count = 0, cursor = 0, position = 0;  // rank and positions-mask of the next candidate
+  uint64_t inferred = 0;                         // candidates of this level decided by inference
   std::deque<uint64_t> waiting;                  // candidates asked or known, in enumeration order
   std::vector<uint64_t> solutions;
   SubsetIndex solved;                            // minimal mode: prunes supersets of solutions
@@ -162,6 +163,7 @@ struct LatticeSearch::Impl {
 
   void start_level(LevelGoal& L, int k) {
     L.k = k;
+    L.inferred = 0;
     L.count = binomial(n, k);
     L.cursor = 0;
     L.position = first_of_level(k);
@@ -226,14 +228,19 @@ struct LatticeSearch::Impl {
         if (!pruned) {
           const uint64_t kept = kept_of(g, t);
           if (cache.get(kept) == MaskCache::empty) {
+            bool inferred = false, audit = false;
             if (monotone_active) {
               const MaskCache::State s = infer(kept);
-              pruned = s != MaskCache::empty && !solves(g, s);  // inferred solutions get confirmed
+              inferred = s != MaskCache::empty && !solves(g, s);  // inferred solutions: confirmed
+              audit = inferred && opt.audit > 0 && L.inferred % opt.audit == 0;
+              pruned = inferred && !audit;
             }
             if (!pruned) {
-              if (out.size() >= limit) return;
+              if (out.size() >= limit) return;  // before counting: this candidate comes again
               query(kept, out);
+              st.audits += audit;
             }
+            L.inferred += inferred;
           }
         }
         if (pruned)
@@ -353,10 +360,14 @@ struct LatticeSearch::Impl {
     }
     for (int g : order) {
       if (finished(g)) continue;
+      const size_t before = out.size();
       if (opt.mode == SearchMode::greedy)
         greedy_step(g, out, limit);
       else
         level_step(g, out, limit);
+      // Monotone: one goal's level per batch, so the other goal's next candidates are filtered by
+      // these answers (a smaller batch that saves queries, which cost far more than batches).
+      if (monotone_active && out.size() > before) return;
     }
   }
 
@@ -387,6 +398,7 @@ LatticeSearch::LatticeSearch(const LatticeOptions& options) : opt_(options) {
   if (!opt_.prior.empty() && opt_.prior.size() != static_cast<size_t>(opt_.n))
     throw std::invalid_argument("prior must hold n scores");
   if (opt_.beam < 0) throw std::invalid_argument("beam must be >= 0");
+  if (opt_.audit < 0) throw std::invalid_argument("audit must be >= 0");
   stats_.queries_per_level.assign(opt_.n + 1, 0);
   impl_ = std::make_unique<Impl>(opt_, stats_);
 }

@@ -44,7 +44,10 @@ class LatticeSearch:
         monotone: exact under the assumption that keeping more regions never breaks a preserved
         decision; prunes by closure both ways (Min- candidates must hit every preserving kept set
         seen, Min+ candidates every breaking removed set), counts violations, and falls back to
-        exact search at the first one.
+        exact search at the first one. The inference is audited: the first candidate of each
+        level that it prunes, and every ``audit``-th after that, is asked anyway, so violations show up
+        where the decision is not monotone. A violation that no query meets cannot be seen: the
+        result then says its answer is proven under the assumption.
         greedy: one 1-minimal solution per goal by deletion (about n queries per pass), or by
         a beam of width ``beam``; for large n.
     max_size : int, optional
@@ -58,6 +61,8 @@ class LatticeSearch:
         are asked first, and greedy deletion tries low-scoring regions first.
     beam : int, optional
         Greedy mode only: beam width (default: plain deletion).
+    audit : int
+        Monotone mode only: ask every audit-th candidate pruned by inference (0: none).
 
     Examples
     --------
@@ -72,7 +77,7 @@ class LatticeSearch:
     """
 
     def __init__(self, n: int, goal: str = "both", mode: str = "exact", max_size=None,
-                 budget=None, first_only: bool = False, prior=None, beam=None):
+                 budget=None, first_only: bool = False, prior=None, beam=None, audit: int = 16):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_REGIONS:
             raise RegionError(f"n must be an int in [1, {MAX_REGIONS}], got {n!r}")
         if goal not in GOALS:
@@ -82,6 +87,7 @@ class LatticeSearch:
         max_size = _positive_int("max_size", max_size, minimum=0)
         budget = _positive_int("budget", budget)
         beam = _positive_int("beam", beam)
+        audit = _positive_int("audit", audit, allow_none=False, minimum=0)
         if beam is not None and mode != "greedy":
             raise ValueError(f"beam applies to mode='greedy' only, got mode={mode!r}")
         if prior is not None:
@@ -93,7 +99,8 @@ class LatticeSearch:
         self.n, self.goal, self.mode = int(n), goal, mode
         self._engine = _core.LatticeSearch(
             self.n, GOALS[goal], MODES[mode], -1 if max_size is None else max_size,
-            budget or 0, bool(first_only), [] if prior is None else prior.tolist(), beam or 0)
+            budget or 0, bool(first_only), [] if prior is None else prior.tolist(), beam or 0,
+            audit)
 
     def ask(self, max_batch: int) -> np.ndarray:
         """Up to ``max_batch`` kept-masks never asked before: (B,) uint64. Empty when done, or
@@ -136,7 +143,7 @@ class LatticeSearch:
             max_size_reached={g: bool(r[g]["max_size_reached"]) for g in goals},
             budget_exhausted=bool(r["budget_exhausted"]), queries=int(r["queries"]),
             queries_per_level=r["queries_per_level"].astype(np.int64), batches=int(r["batches"]),
-            pruned=int(r["pruned"]), violations=int(r["violations"]),
+            pruned=int(r["pruned"]), audits=int(r["audits"]), violations=int(r["violations"]),
             violating_masks=[int(m) for m in r["violating_masks"]], fell_back=bool(r["fell_back"]),
             engine_seconds=float(r["engine_seconds"]), model_seconds=float(model_seconds),
             seconds=float(seconds))

@@ -31,13 +31,15 @@ class SearchInterrupted(ModelError):
 
 class _AutoBatch:
     """Picks the batch size by measurement: doubles from 1 while the model's throughput (masks
-    per second of render + model + decision) improves by more than 5%, then keeps the best.
-    Larger is not assumed better: CPU models often slow down past a modest batch."""
+    per second of render + model + decision) improves by more than 5%, going on past one size
+    that does not (timings are noisy), then keeps the best. Larger is not assumed better: CPU
+    models often slow down past a modest batch."""
 
-    def __init__(self, cap: int = AUTO_MAX_BATCH):
+    def __init__(self, cap: int = AUTO_MAX_BATCH, patience: int = 2):
         self.size, self.best, self.best_rate, self.cap = 1, 1, 0.0, cap
         self.samples: list[float] = []
         self.settled = False
+        self.patience, self.misses = patience, 0
 
     def record(self, count: int, seconds: float) -> None:
         if self.settled or count != self.size:  # a short batch (level end) says nothing
@@ -47,11 +49,13 @@ class _AutoBatch:
             return
         rate, self.samples = max(self.samples), []
         if rate > 1.05 * self.best_rate:
-            self.best, self.best_rate = self.size, rate
-            if self.size * 2 <= self.cap:
-                self.size *= 2
-                return
-        self.size, self.settled = self.best, True
+            self.best, self.best_rate, self.misses = self.size, rate, 0
+        else:
+            self.misses += 1
+        if self.misses < self.patience and self.size * 2 <= self.cap:
+            self.size *= 2
+        else:
+            self.size, self.settled = self.best, True
 
 
 def _names(names, n: int) -> list[str]:
@@ -65,7 +69,7 @@ def _names(names, n: int) -> list[str]:
 
 def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
            batch_size="auto", budget=None, max_size=None, first_only: bool = False, prior=None,
-           beam=None, progress: bool = True, names=None) -> SearchResult:
+           beam=None, progress: bool = True, names=None, audit: int = 16) -> SearchResult:
     """Find Min+ (smallest kept region sets that preserve the model's decision) and Min-
     (smallest removed region sets that change it) for one image.
 
@@ -78,7 +82,7 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
     decision : callable or minplus.models.Decision
         Bound to the scores of the unmasked image ``masker.image`` first, then
         ``decision(scores (B, D)) -> (B,) bool``: True where the decision is preserved.
-    goal, mode, budget, max_size, first_only, prior, beam :
+    goal, mode, budget, max_size, first_only, prior, beam, audit :
         As for :class:`minplus.LatticeSearch`.
     batch_size : "auto" or int
         Masks per model call. "auto" measures throughput over the first batches, doubling from
@@ -122,7 +126,7 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
                 or batch_size < 1:
             raise ValueError(f"batch_size must be 'auto' or an int >= 1, got {batch_size!r}")
     engine = LatticeSearch(n, goal=goal, mode=mode, max_size=max_size, budget=budget,
-                           first_only=first_only, prior=prior, beam=beam)
+                           first_only=first_only, prior=prior, beam=beam, audit=audit)
     # A plain callable gets one model call per batch, so the batch size is the model's.
     model = as_model(model_fn, batch_size=AUTO_MAX_BATCH if batch_size == "auto" else batch_size)
     decide = as_decision(decision)
@@ -140,8 +144,10 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
     try:
         while not engine.done():
             masks = engine.ask(sizer.size if sizer else fixed)
-            if len(masks) == 0:
-                raise RuntimeError("the lattice search asked for nothing while not done")
+            if len(masks) == 0:  # the cache decided the rest, or the engine is stuck
+                if engine.done():
+                    break
+                raise RuntimeError("the lattice search asked for nothing and is not done")
             t = time.perf_counter()
             preserved = decide(model.score_masks(masker, masks))
             dt = time.perf_counter() - t

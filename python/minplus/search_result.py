@@ -53,8 +53,9 @@ class SearchResult:
         Model evaluations (masked images); the unmasked image is not counted.
     queries_per_level : (n + 1,) int64 ndarray
         Queries by number of kept regions.
-    batches, pruned : int
-        Batches asked; candidates decided without a query (superset or monotone pruning).
+    batches, pruned, audits : int
+        Batches asked; candidates decided without a query (superset or monotone pruning);
+        monotone mode: candidates asked anyway to audit the inference.
     violations : int
         Monotone mode: observations contradicting monotonicity (a preserving set with a breaking
         superset seen, or the reverse).
@@ -82,6 +83,7 @@ class SearchResult:
     queries_per_level: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     batches: int = 0
     pruned: int = 0
+    audits: int = 0
     violations: int = 0
     violating_masks: list[int] = field(default_factory=list)
     fell_back: bool = False

@@ -25,6 +25,9 @@ struct LatticeOptions {
   bool first_only = false;    // stop each goal at its first solution
   std::vector<double> prior;  // empty, or one score per region: higher = likelier to matter
   int beam = 0;               // greedy only: 0 = deletion, b >= 1 = beam of width b
+  // monotone only: of the candidates a level prunes by inference, the first and every audit-th
+  // are asked anyway, so that violations of the assumption show up; 0 = never
+  int audit = 16;
 };
 
 // Evaluated kept-masks. Open addressing with linear probing and Fibonacci hashing: one multiply
@@ -91,7 +94,7 @@ struct GoalReport {
 
 struct LatticeResult {
   GoalReport plus, minus;
-  uint64_t queries = 0, batches = 0, pruned = 0;
+  uint64_t queries = 0, batches = 0, pruned = 0, audits = 0;
   std::vector<uint64_t> queries_per_level;  // by popcount of the queried kept-mask, 0..n
   uint64_t violations = 0;                  // monotone mode: observations contradicting monotonicity
   std::vector<uint64_t> violating_masks;    // the first kViolationsKept of them
