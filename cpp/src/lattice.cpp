@@ -28,6 +28,16 @@ void MaskCache::set(uint64_t key, State s) {
   if (2 * ++size_ > keys_.size()) grow();
 }
 
+bool MaskCache::insert_pending(uint64_t key) {
+  size_t i = slot(key);
+  for (; states_[i] != empty; i = (i + 1) & mask_)
+    if (keys_[i] == key) return false;
+  keys_[i] = key;
+  states_[i] = pending;
+  if (2 * ++size_ > keys_.size()) grow();
+  return true;
+}
+
 void MaskCache::grow() {
   std::vector<uint64_t> keys(keys_.size() * 2, 0);
   std::vector<uint8_t> states(states_.size() * 2, empty);
@@ -97,6 +107,7 @@ struct LatticeSearch::Impl {
   SubsetIndex removed_broken;  // monotone: observed breaking removed sets (their supersets break)
   LevelGoal level[2];
   GreedyGoal greedy[2];
+  std::vector<uint8_t*> told_slots;  // tell's scratch
 
   Impl(const LatticeOptions& o, LatticeResult& s) : opt(o), st(s), n(o.n), full(full_mask(o.n)) {
     std::vector<int> order(n);
@@ -146,6 +157,10 @@ struct LatticeSearch::Impl {
 
   void query(uint64_t kept, std::vector<uint64_t>& out) {
     cache.set(kept, MaskCache::pending);
+    counted(kept, out);
+  }
+
+  void counted(uint64_t kept, std::vector<uint64_t>& out) {
     out.push_back(kept);
     ++pending;
     ++st.queries;
@@ -154,8 +169,8 @@ struct LatticeSearch::Impl {
 
   // Under monotonicity: preserved if a preserving subset was seen, broken if a breaking superset.
   MaskCache::State infer(uint64_t kept) const {
-    if (kept_preserved.any_subset_of(kept)) return MaskCache::preserved;
-    if (removed_broken.any_subset_of(full ^ kept)) return MaskCache::broken;
+    if (kept_preserved.any_proper_subset_of(kept)) return MaskCache::preserved;
+    if (removed_broken.any_proper_subset_of(full ^ kept)) return MaskCache::broken;
     return MaskCache::empty;
   }
 
@@ -224,17 +239,18 @@ struct LatticeSearch::Impl {
       if (L.finished) return;
       while (L.cursor < L.count) {
         const uint64_t t = region_of(L.position);
-        bool pruned = opt.mode == SearchMode::minimal && L.solved.any_subset_of(t);
+        bool pruned = opt.mode == SearchMode::minimal && L.solved.any_proper_subset_of(t);
         if (!pruned) {
           const uint64_t kept = kept_of(g, t);
-          if (cache.get(kept) == MaskCache::empty) {
-            bool inferred = false, audit = false;
-            if (monotone_active) {
-              const MaskCache::State s = infer(kept);
-              inferred = s != MaskCache::empty && !solves(g, s);  // inferred solutions: confirmed
-              audit = inferred && opt.audit > 0 && L.inferred % opt.audit == 0;
-              pruned = inferred && !audit;
-            }
+          if (!monotone_active) {
+            // One probe: asked if absent, else decided or pending already.
+            if (out.size() >= limit && cache.get(kept) == MaskCache::empty) return;
+            if (out.size() < limit && cache.insert_pending(kept)) counted(kept, out);
+          } else if (cache.get(kept) == MaskCache::empty) {
+            const MaskCache::State s = infer(kept);
+            const bool inferred = s != MaskCache::empty && !solves(g, s);  // solutions: confirmed
+            const bool audit = inferred && opt.audit > 0 && L.inferred % opt.audit == 0;
+            pruned = inferred && !audit;
             if (!pruned) {
               if (out.size() >= limit) return;  // before counting: this candidate comes again
               query(kept, out);
@@ -373,8 +389,8 @@ struct LatticeSearch::Impl {
 
   void observe(uint64_t kept, MaskCache::State s) {
     const bool preserved = s == MaskCache::preserved;
-    const bool violated = preserved ? removed_broken.any_subset_of(full ^ kept)
-                                    : kept_preserved.any_subset_of(kept);
+    const bool violated = preserved ? removed_broken.any_proper_subset_of(full ^ kept)
+                                    : kept_preserved.any_proper_subset_of(kept);
     if (violated) {
       ++st.violations;
       if (st.violating_masks.size() < kViolationsKept) st.violating_masks.push_back(kept);
@@ -384,8 +400,9 @@ struct LatticeSearch::Impl {
         for (auto& L : level) restart(L);
       }
     }
-    if (preserved && !kept_preserved.any_subset_of(kept)) kept_preserved.insert(kept);
-    if (!preserved && !removed_broken.any_subset_of(full ^ kept)) removed_broken.insert(full ^ kept);
+    if (preserved && !kept_preserved.any_proper_subset_of(kept)) kept_preserved.insert(kept);
+    if (!preserved && !removed_broken.any_proper_subset_of(full ^ kept))
+      removed_broken.insert(full ^ kept);
   }
 };
 
@@ -419,16 +436,22 @@ size_t LatticeSearch::ask(size_t max_batch, std::vector<uint64_t>& out) {
 
 void LatticeSearch::tell(const uint64_t* masks, const uint8_t* preserved, size_t count) {
   const auto t0 = Clock::now();
-  for (size_t i = 0; i < count; ++i)
-    if (impl_->cache.get(masks[i]) != MaskCache::pending)
+  // Validate all before changing any, so that a bad tell leaves the search as it was. No
+  // insertion happens in between, so the state pointers stay valid.
+  std::vector<uint8_t*>& slots = impl_->told_slots;
+  slots.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    slots[i] = impl_->cache.find(masks[i]);
+    if (!slots[i] || *slots[i] != MaskCache::pending)
       throw std::invalid_argument("tell: mask " + std::to_string(masks[i]) +
                                   " was not asked, or was told already");
+  }
   for (size_t i = 0; i < count; ++i) {
-    if (impl_->cache.get(masks[i]) != MaskCache::pending)
+    if (*slots[i] != MaskCache::pending)
       throw std::invalid_argument("tell: mask " + std::to_string(masks[i]) +
                                   " appears twice in one tell");
     const auto s = preserved[i] ? MaskCache::preserved : MaskCache::broken;
-    impl_->cache.set(masks[i], s);
+    *slots[i] = s;
     --impl_->pending;
     if (opt_.mode == SearchMode::monotone) impl_->observe(masks[i], s);
   }

@@ -45,8 +45,8 @@ class LatticeSearch:
         decision; prunes by closure both ways (Min- candidates must hit every preserving kept set
         seen, Min+ candidates every breaking removed set), counts violations, and falls back to
         exact search at the first one. The inference is audited: the first candidate of each
-        level that it prunes, and every ``audit``-th after that, is asked anyway, so violations show up
-        where the decision is not monotone. A violation that no query meets cannot be seen: the
+        level that it prunes, and every ``audit``-th after that, is asked anyway, so violations
+        show up where the decision is not monotone. A violation that no query meets cannot be seen: the
         result then says its answer is proven under the assumption.
         greedy: one 1-minimal solution per goal by deletion (about n queries per pass), or by
         a beam of width ``beam``; for large n.

@@ -33,21 +33,18 @@ class _AutoBatch:
     """Picks the batch size by measurement: doubles from 1 while the model's throughput (masks
     per second of render + model + decision) improves by more than 5%, going on past one size
     that does not (timings are noisy), then keeps the best. Larger is not assumed better: CPU
-    models often slow down past a modest batch."""
+    models often slow down past a modest batch. Tuning costs about 2 * patience * best masks,
+    all of them useful queries."""
 
     def __init__(self, cap: int = AUTO_MAX_BATCH, patience: int = 2):
         self.size, self.best, self.best_rate, self.cap = 1, 1, 0.0, cap
-        self.samples: list[float] = []
         self.settled = False
         self.patience, self.misses = patience, 0
 
     def record(self, count: int, seconds: float) -> None:
         if self.settled or count != self.size:  # a short batch (level end) says nothing
             return
-        self.samples.append(count / max(seconds, 1e-9))
-        if len(self.samples) < 2:  # two batches per size: the best of them resists noise
-            return
-        rate, self.samples = max(self.samples), []
+        rate = count / max(seconds, 1e-9)
         if rate > 1.05 * self.best_rate:
             self.best, self.best_rate, self.misses = self.size, rate, 0
         else:
@@ -118,7 +115,8 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
     """
     t_start = time.perf_counter()
     if getattr(masker, "n", 0) < 1:
-        raise RegionError(f"masker must have at least one region, got n={getattr(masker, 'n', None)}")
+        raise RegionError("masker must have at least one region, got "
+                          f"n={getattr(masker, 'n', None)}")
     n = masker.n
     names = _names(names, n)
     if batch_size != "auto":

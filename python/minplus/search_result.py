@@ -103,7 +103,8 @@ class SearchResult:
     def bounds(self) -> list[str]:
         """What is proven, one sentence per fact."""
         out = []
-        for goal, sets, verb in (("min_plus", "kept", "preserves"), ("min_minus", "removed", "breaks")):
+        for goal, sets, verb in (("min_plus", "kept", "preserves"),
+                                 ("min_minus", "removed", "breaks")):
             if goal not in self.proven_below:
                 continue
             k = self.proven_below[goal]
@@ -116,7 +117,8 @@ class SearchResult:
             if self.finished.get(goal) and self.max_size_reached.get(goal):
                 out.append(f"{goal}: stopped at max_size {k - 1}")
         if self.min_plus_empty:
-            out.append("min_plus: the fully masked image already preserves the decision (Min+ = ∅)")
+            out.append("min_plus: the fully masked image already preserves the decision "
+                       "(Min+ = ∅)")
         if self.min_minus_none:
             out.append("min_minus: no removed set breaks the decision (Min- = none)")
         if self.mode == "monotone":

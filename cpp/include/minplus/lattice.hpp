@@ -43,6 +43,16 @@ class MaskCache {
     }
   }
   void set(uint64_t key, State s);  // s != empty
+  // Sets key to pending and returns true if it was absent; returns false (and changes nothing)
+  // if it is present. One probe for the search's commonest step.
+  bool insert_pending(uint64_t key);
+  // The state byte of key, or nullptr if absent; valid until the next insertion.
+  uint8_t* find(uint64_t key) {
+    for (size_t i = slot(key);; i = (i + 1) & mask_) {
+      if (states_[i] == empty) return nullptr;
+      if (keys_[i] == key) return &states_[i];
+    }
+  }
   size_t size() const { return size_; }
 
  private:
@@ -56,32 +66,40 @@ class MaskCache {
   int shift_ = 0;
 };
 
-// A family of masks answering "does some member lie inside s?". Members are bucketed by their
-// lowest set bit, so a query only scans the buckets of the bits of s: fast with thousands of
-// members. "Some member contains s" is the same query on complements.
+// A family of masks answering "does some member lie strictly inside s?". Members are bucketed by
+// popcount, then by lowest set bit: a query scans only smaller popcounts, and there only the
+// buckets of the bits of s, so it stays fast with thousands of members (a member equal to s never
+// needs finding: the search asks each mask once). "Some member strictly contains s" is the same
+// query on complements.
 class SubsetIndex {
  public:
   void insert(uint64_t m) {
-    buckets_[m ? __builtin_ctzll(m) : 64].push_back(m);
-    ++size_;
+    const int pc = __builtin_popcountll(m);
+    buckets_[pc][m ? __builtin_ctzll(m) : 0].push_back(m);
+    ++count_[pc];
   }
-  bool any_subset_of(uint64_t s) const {
-    if (!buckets_[64].empty()) return true;
-    for (uint64_t b = s; b; b &= b - 1) {
-      for (uint64_t m : buckets_[__builtin_ctzll(b)])
-        if ((m & ~s) == 0) return true;
+  bool any_proper_subset_of(uint64_t s) const {
+    const int top = __builtin_popcountll(s);
+    if (top > 0 && count_[0]) return true;  // the empty set lies inside every other set
+    for (int pc = 1; pc < top; ++pc) {
+      if (!count_[pc]) continue;
+      for (uint64_t b = s; b; b &= b - 1)
+        for (uint64_t m : buckets_[pc][__builtin_ctzll(b)])
+          if ((m & ~s) == 0) return true;
     }
     return false;
   }
-  size_t size() const { return size_; }
   void clear() {
-    for (auto& b : buckets_) b.clear();
-    size_ = 0;
+    for (int pc = 0; pc <= 64; ++pc) {
+      if (!count_[pc]) continue;
+      for (auto& b : buckets_[pc]) b.clear();
+      count_[pc] = 0;
+    }
   }
 
  private:
-  std::vector<uint64_t> buckets_[65];  // 64 holds the empty mask
-  size_t size_ = 0;
+  std::vector<uint64_t> buckets_[65][64];
+  size_t count_[65] = {};
 };
 
 struct GoalReport {
