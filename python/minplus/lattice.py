@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from .core import MAX_REGIONS
 from .errors import RegionError, ShapeError
-from .search_result import SearchResult
+from .search_result import SearchResult, checked_names
 
 GOALS = {"min_plus": 1, "min_minus": 2, "both": 3}
 MODES = {"exact": 0, "minimal": 1, "monotone": 2, "greedy": 3}
@@ -129,7 +129,7 @@ class LatticeSearch:
     def result(self, names=None, model_seconds: float = 0.0, seconds: float = 0.0) -> SearchResult:
         """What is found and proven so far (valid at any time: the result is anytime)."""
         r = self._engine.result()
-        names = [f"r{i}" for i in range(self.n)] if names is None else list(names)
+        names = checked_names(names, self.n)
         goals = [g for g in ("min_plus", "min_minus") if r[g]["searched"]]
         sols = {g: [int(m) for m in r[g]["solutions"]] for g in ("min_plus", "min_minus")}
         minus = r["min_minus"]

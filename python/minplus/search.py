@@ -11,11 +11,11 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from .errors import ModelError, RegionError, ShapeError
+from .errors import ModelError, RegionError
 from .lattice import LatticeSearch
 from .models.base import as_model
 from .models.decision import as_decision
-from .search_result import SearchResult
+from .search_result import SearchResult, checked_names
 
 AUTO_MAX_BATCH = 1024
 
@@ -31,20 +31,24 @@ class SearchInterrupted(ModelError):
 
 class _AutoBatch:
     """Picks the batch size by measurement: doubles from 1 while the model's throughput (masks
-    per second of render + model + decision) improves by more than 5%, going on past one size
-    that does not (timings are noisy), then keeps the best. Larger is not assumed better: CPU
-    models often slow down past a modest batch. Tuning costs about 2 * patience * best masks,
-    all of them useful queries."""
+    per second of render + model + decision, the better of two batches per size) improves by
+    more than 5%, going on past one size that does not (timings are noisy), then keeps the
+    best. Larger is not assumed better: CPU models often slow down past a modest batch. Every
+    mask measured is a useful query."""
 
-    def __init__(self, cap: int = AUTO_MAX_BATCH, patience: int = 2):
+    def __init__(self, cap: int = AUTO_MAX_BATCH, patience: int = 2, samples: int = 2):
         self.size, self.best, self.best_rate, self.cap = 1, 1, 0.0, cap
         self.settled = False
         self.patience, self.misses = patience, 0
+        self.samples, self.rates = samples, []
 
     def record(self, count: int, seconds: float) -> None:
         if self.settled or count != self.size:  # a short batch (level end) says nothing
             return
-        rate = count / max(seconds, 1e-9)
+        self.rates.append(count / max(seconds, 1e-9))
+        if len(self.rates) < self.samples:
+            return
+        rate, self.rates = max(self.rates), []
         if rate > 1.05 * self.best_rate:
             self.best, self.best_rate, self.misses = self.size, rate, 0
         else:
@@ -53,15 +57,6 @@ class _AutoBatch:
             self.size *= 2
         else:
             self.size, self.settled = self.best, True
-
-
-def _names(names, n: int) -> list[str]:
-    if names is None:
-        return [f"r{i}" for i in range(n)]
-    names = [str(x) for x in names]
-    if len(names) != n:
-        raise ShapeError(f"names must hold one name per region ({n}), got {len(names)}")
-    return names
 
 
 def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
@@ -82,8 +77,9 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
     goal, mode, budget, max_size, first_only, prior, beam, audit :
         As for :class:`minplus.LatticeSearch`.
     batch_size : "auto" or int
-        Masks per model call. "auto" measures throughput over the first batches, doubling from
-        1 while it improves, and keeps the best size.
+        Masks per batch. "auto" measures throughput over the first batches, doubling from 1
+        while it improves, and keeps the best size. A plain callable is called once per batch;
+        an adapter is handed whole batches and splits them by its own ``batch_size``.
     progress : bool
         Show a tqdm bar of queries.
     names : list of str, optional
@@ -118,7 +114,7 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
         raise RegionError("masker must have at least one region, got "
                           f"n={getattr(masker, 'n', None)}")
     n = masker.n
-    names = _names(names, n)
+    names = checked_names(names, n)
     if batch_size != "auto":
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import ShapeError
+
 
 def region_names(mask: int, names: list[str]) -> list[str]:
     """Names of the regions whose bits are set in ``mask``, in region order.
@@ -16,6 +18,22 @@ def region_names(mask: int, names: list[str]) -> list[str]:
     ['eyes', 'mouth']
     """
     return [names[r] for r in range(len(names)) if (mask >> r) & 1]
+
+
+def checked_names(names, n: int) -> list[str]:
+    """One name per region: ``names`` as strings, or "r0".."r{n-1}" when None.
+
+    Examples
+    --------
+    >>> checked_names(None, 3)
+    ['r0', 'r1', 'r2']
+    """
+    if names is None:
+        return [f"r{i}" for i in range(n)]
+    names = [str(x) for x in names]
+    if len(names) != n:
+        raise ShapeError(f"names must hold one name per region ({n}), got {len(names)}")
+    return names
 
 
 @dataclass
