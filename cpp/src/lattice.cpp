@@ -103,8 +103,9 @@ struct LatticeSearch::Impl {
   uint64_t table[8][256] = {};
   std::vector<int> deletion_order;  // greedy: regions least likely to matter first
   bool monotone_active = false;
-  SubsetIndex kept_preserved;  // monotone: observed preserving kept-masks (their supersets preserve)
-  SubsetIndex removed_broken;  // monotone: observed breaking removed sets (their supersets break)
+  // Monotone: observed preserving kept-masks (their supersets preserve), and observed breaking
+  // removed sets (their supersets break).
+  SubsetIndex kept_preserved, removed_broken;
   LevelGoal level[2];
   GreedyGoal greedy[2];
   std::vector<uint8_t*> told_slots;  // tell's scratch
@@ -426,7 +427,8 @@ size_t LatticeSearch::ask(size_t max_batch, std::vector<uint64_t>& out) {
   const auto t0 = Clock::now();
   const size_t before = out.size();
   size_t room = max_batch;
-  if (opt_.budget) room = std::min<uint64_t>(room, opt_.budget - std::min(opt_.budget, stats_.queries));
+  if (opt_.budget)
+    room = std::min<uint64_t>(room, opt_.budget - std::min(opt_.budget, stats_.queries));
   impl_->step(before + room, out);
   const size_t asked = out.size() - before;
   if (asked) ++stats_.batches;

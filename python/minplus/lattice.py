@@ -42,12 +42,13 @@ class LatticeSearch:
         exact: level by level over set size; all minimum-cardinality solutions, proven.
         minimal: all subset-minimal solutions up to ``max_size``, skipping supersets of solutions.
         monotone: exact under the assumption that keeping more regions never breaks a preserved
-        decision; prunes by closure both ways (Min- candidates must hit every preserving kept set
-        seen, Min+ candidates every breaking removed set), counts violations, and falls back to
-        exact search at the first one. The inference is audited: the first candidate of each
-        level that it prunes, and every ``audit``-th after that, is asked anyway, so violations
-        show up where the decision is not monotone. A violation that no query meets cannot be seen: the
-        result then says its answer is proven under the assumption.
+        decision. Prunes by closure both ways: Min- candidates must hit every preserving kept
+        set seen, Min+ candidates every breaking removed set (it prunes most with goal "both",
+        asking one goal's level per batch so that the other's answers filter it). Counts
+        violations and falls back to exact search at the first one. The inference is audited:
+        the first candidate of each level that it prunes, and every ``audit``-th after that, is
+        asked anyway, so violations show up where the decision is not monotone. A violation no
+        query meets cannot be seen: the result then says its answer holds under the assumption.
         greedy: one 1-minimal solution per goal by deletion (about n queries per pass), or by
         a beam of width ``beam``; for large n.
     max_size : int, optional

@@ -114,7 +114,7 @@ struct LatticeResult {
   GoalReport plus, minus;
   uint64_t queries = 0, batches = 0, pruned = 0, audits = 0;
   std::vector<uint64_t> queries_per_level;  // by popcount of the queried kept-mask, 0..n
-  uint64_t violations = 0;                  // monotone mode: observations contradicting monotonicity
+  uint64_t violations = 0;                  // monotone: observations contradicting monotonicity
   std::vector<uint64_t> violating_masks;    // the first kViolationsKept of them
   bool fell_back = false;                   // monotone mode switched to exact after a violation
   bool budget_exhausted = false;
