@@ -13,44 +13,39 @@ namespace minplus {
 // ---------------------------------------------------------------------------------------------
 // MaskCache
 
-MaskCache::MaskCache() : keys_(1024, 0), states_(1024, empty), mask_(1023), size_(0), shift_(54) {}
+MaskCache::MaskCache() : slots_(1024, Slot{0, empty}), mask_(1023), size_(0), shift_(54) {}
 
 void MaskCache::set(uint64_t key, State s) {
   size_t i = slot(key);
-  for (; states_[i] != empty; i = (i + 1) & mask_) {
-    if (keys_[i] == key) {
-      states_[i] = s;
+  for (; slots_[i].state != empty; i = (i + 1) & mask_) {
+    if (slots_[i].key == key) {
+      slots_[i].state = s;
       return;
     }
   }
-  keys_[i] = key;
-  states_[i] = s;
-  if (2 * ++size_ > keys_.size()) grow();
+  slots_[i] = Slot{key, s};
+  if (2 * ++size_ > slots_.size()) grow();
 }
 
 bool MaskCache::insert_pending(uint64_t key) {
   size_t i = slot(key);
-  for (; states_[i] != empty; i = (i + 1) & mask_)
-    if (keys_[i] == key) return false;
-  keys_[i] = key;
-  states_[i] = pending;
-  if (2 * ++size_ > keys_.size()) grow();
+  for (; slots_[i].state != empty; i = (i + 1) & mask_)
+    if (slots_[i].key == key) return false;
+  slots_[i] = Slot{key, pending};
+  if (2 * ++size_ > slots_.size()) grow();
   return true;
 }
 
 void MaskCache::grow() {
-  std::vector<uint64_t> keys(keys_.size() * 2, 0);
-  std::vector<uint8_t> states(states_.size() * 2, empty);
-  keys.swap(keys_);
-  states.swap(states_);
-  mask_ = keys_.size() - 1;
+  std::vector<Slot> old(slots_.size() * 2, Slot{0, empty});
+  old.swap(slots_);
+  mask_ = slots_.size() - 1;
   --shift_;
-  for (size_t j = 0; j < keys.size(); ++j) {
-    if (states[j] == empty) continue;
-    size_t i = slot(keys[j]);
-    while (states_[i] != empty) i = (i + 1) & mask_;
-    keys_[i] = keys[j];
-    states_[i] = states[j];
+  for (const Slot& s : old) {
+    if (s.state == empty) continue;
+    size_t i = slot(s.key);
+    while (slots_[i].state != empty) i = (i + 1) & mask_;
+    slots_[i] = s;
   }
 }
 

@@ -30,16 +30,17 @@ struct LatticeOptions {
   int audit = 16;
 };
 
-// Evaluated kept-masks. Open addressing with linear probing and Fibonacci hashing: one multiply
-// and usually one cache line per lookup, which std::unordered_map cannot match.
+// Evaluated kept-masks. Open addressing with linear probing and Fibonacci hashing; key and state
+// share one 16-byte slot, so a lookup usually touches one cache line, which std::unordered_map
+// cannot match.
 class MaskCache {
  public:
   enum State : uint8_t { empty = 0, pending = 1, broken = 2, preserved = 3 };
   MaskCache();
   State get(uint64_t key) const {
     for (size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (states_[i] == empty) return empty;
-      if (keys_[i] == key) return static_cast<State>(states_[i]);
+      if (slots_[i].state == empty) return empty;
+      if (slots_[i].key == key) return static_cast<State>(slots_[i].state);
     }
   }
   void set(uint64_t key, State s);  // s != empty
@@ -49,19 +50,22 @@ class MaskCache {
   // The state byte of key, or nullptr if absent; valid until the next insertion.
   uint8_t* find(uint64_t key) {
     for (size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (states_[i] == empty) return nullptr;
-      if (keys_[i] == key) return &states_[i];
+      if (slots_[i].state == empty) return nullptr;
+      if (slots_[i].key == key) return &slots_[i].state;
     }
   }
   size_t size() const { return size_; }
 
  private:
+  struct Slot {
+    uint64_t key;
+    uint8_t state;
+  };
   size_t slot(uint64_t key) const {
     return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
   void grow();
-  std::vector<uint64_t> keys_;
-  std::vector<uint8_t> states_;
+  std::vector<Slot> slots_;
   size_t mask_ = 0, size_ = 0;
   int shift_ = 0;
 };
