@@ -384,6 +384,7 @@ def test_empty_min_plus_and_no_min_minus(mode):
     assert r.min_plus == [0] and r.min_plus_empty and r.min_plus_names == [[]]
     assert r.min_minus == [] and r.min_minus_none
     assert any("Min+ = ∅" in b for b in r.bounds) and any("Min- = none" in b for b in r.bounds)
+    assert not any(b.startswith("min_plus: no kept set") for b in r.bounds)
 
 
 @pytest.mark.parametrize("preserves", [False, True])

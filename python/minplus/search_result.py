@@ -129,9 +129,11 @@ class SearchResult:
             if self.mode == "minimal":
                 if k:
                     out.append(f"{goal}: every subset-minimal {sets} set of size < {k} is listed")
-            elif k:
-                out.append(f"{goal}: no {sets} set of size < {min(k, self._size(goal) or k)} "
-                           f"{verb} the decision")
+            else:
+                size = self._size(goal)
+                bound = k if size is None else min(k, size)
+                if bound:
+                    out.append(f"{goal}: no {sets} set of size < {bound} {verb} the decision")
             if self.finished.get(goal) and self.max_size_reached.get(goal):
                 out.append(f"{goal}: stopped at max_size {k - 1}")
         if self.min_plus_empty:
