@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -147,6 +149,7 @@ void register_masking(py::module_& m) {
       py::arg("weights"), py::arg("context"), py::arg("K"), py::arg("image"), py::arg("baseline"),
       py::arg("H"), py::arg("W"), py::arg("C"), py::arg("layout"), py::arg("masks"), py::arg("B"),
       py::arg("context_keep"), py::arg("out_dtype"), py::arg("out"), py::arg("stream"));
+  m.def("max_threads", [] { return omp_get_max_threads(); }, "OpenMP's default thread count");
   m.def("cuda_compiled", &cuda_compiled);
   m.def("cuda_device_count", &cuda_device_count);
 }

@@ -202,7 +202,8 @@ class Masker:
         dtype : float32 or float16, for "nchw" (default float32).
         scale, mean, std : per-channel normalisation for "nchw": (x * scale - mean) / std.
         num_threads : int
-            CPU threads (0: OpenMP's default).
+            CPU threads; 0 picks one thread per MiB of output, up to OpenMP's default, because
+            waking threads costs more than a small batch takes to render.
         device : {"cpu", "cuda"}, optional
             Where to allocate ``out`` when it is omitted (default "cpu").
 
@@ -223,14 +224,16 @@ class Masker:
             out = np.empty(shape, dtype)
         host = out.numpy() if type(out).__module__.startswith("torch") else out
         _check_host_out(host, shape, dtype)
+        if not num_threads:
+            num_threads = min(_core.max_threads(), max(1, host.nbytes >> 20))
         if self._soft is None:
             img, base = self.frames(layout, dtype, scale, mean, std)
             _core.render_spans(self._spans, img, base, layout, masks, self.context_keep, host,
-                               int(num_threads))
+                               num_threads)
         else:
             img, base = self.frames(layout, dtype, scale, mean, std, soft=True)
             _core.render_soft(self._soft, img, base, layout, masks, self.context_keep, host,
-                              int(num_threads))
+                              num_threads)
         return out
 
     def _render_cuda(self, masks, out, shape, layout, dtype, scale, mean, std):
