@@ -54,8 +54,16 @@ class Model:
             if buf is None or len(buf) != len(chunk):
                 buf = np.empty(masker.output_shape(len(chunk)), masker.image.dtype)
             masker.render(chunk, out=buf)
-            out.append(self._checked(self.predict(buf), len(chunk)))
+            out.append(self._checked(self.predict_masked(masker, buf), len(chunk)))
         return np.concatenate(out) if out else np.zeros((0, 1))
+
+    def predict_masked(self, masker, images: np.ndarray) -> np.ndarray:
+        """Scores of (B, H, W, C) images that ``masker`` rendered; default :meth:`predict`.
+
+        An adapter that needs the unmasked image (``masker.image``), e.g. to keep a face
+        alignment fixed across masks, overrides this.
+        """
+        return self.predict(images)
 
     def _checked(self, scores, batch: int) -> np.ndarray:
         try:

@@ -16,6 +16,11 @@ class Decision:
 
     original: np.ndarray | None = None
 
+    def prepare(self, model) -> "Decision":
+        """Called with the model before :meth:`bind`; a decision that needs the model (to embed
+        a reference image, say) uses it here. Returns self."""
+        return self
+
     def bind(self, original_scores: np.ndarray) -> "Decision":
         """Remember the unmasked image's scores (D,); returns self."""
         self.original = np.asarray(original_scores, dtype=np.float64).reshape(-1)
@@ -24,6 +29,15 @@ class Decision:
     def preserved(self, scores: np.ndarray) -> np.ndarray:
         """(B, D) float scores -> (B,) bool: does each keep the original decision?"""
         raise NotImplementedError
+
+    @property
+    def outcome(self) -> str:
+        """The unmasked image's decision as a noun phrase, e.g. "the match" (after bind)."""
+        return "the decision"
+
+    def describe(self, scores) -> str:
+        """One image's scores (D,) as a short phrase, e.g. "distance 0.41 <= 0.6"."""
+        return ""
 
     def __call__(self, scores) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
