@@ -1,0 +1,150 @@
+"""minplus.explain: which facial regions a model's decision needs (Min+) and hinges on (Min-).
+
+One call runs the whole pipeline: parse the image into regions, score the unmasked image, bind
+the decision, search the lattice of region subsets, then re-query every set found to attach the
+masked image and the scores that prove it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .errors import ModelError
+from .explanation import Explanation
+from .models.base import as_model
+from .models.decision import Decision, as_decision
+from .models.decisions import Classification, Verification
+
+
+def _decision(decision, reference) -> Decision:
+    if decision is None:
+        return Classification() if reference is None else Verification(reference)
+    if reference is not None:
+        raise ValueError("give reference= (for the default Verification) or a decision, not "
+                         "both: use decision=Verification(reference, ...)")
+    return as_decision(decision)
+
+
+def explain(image, model, decision=None, regions="face68", baseline="blur", goal="both",
+            mode="exact", reference=None, progress=True, batch_size="auto", budget=None,
+            face_index=None, **search_options) -> Explanation:
+    """Explain one image's decision by the smallest region sets that keep it and that break it.
+
+    Parameters
+    ----------
+    image : ndarray
+        With a face parser ("face68", "fine", ...): (H, W), (H, W, 3) or (H, W, 4), uint8 or
+        float in [0, 1], at least 32 px a side; grayscale is replicated to RGB, alpha dropped,
+        float scaled to uint8, and the face is cropped to a 256 x 256 chip (the explained
+        image). Other region specs: (H, W[, C]) uint8 or float32, used as is.
+    model : Model or callable
+        A :class:`~minplus.models.Model` adapter (``TorchModel``, ``OnnxModel``,
+        ``DlibFaceRecognizer``, ...) or ``fn(images (B, H, W, C)) -> scores (B, D)``.
+    decision : Decision or callable, optional
+        What is explained (see :mod:`minplus.models.decisions`). Default:
+        ``Verification(reference)`` when ``reference`` is given, else ``Classification()``
+        (the top class).
+    regions : str, RegionMap or (labels, names)
+        Region spec for :func:`minplus.regions.parse_regions`: "face68" (7 coarse face regions),
+        "face68:fine" (11), "grid:RxC", "slic:N", or your own map of the image.
+    baseline : str or ndarray
+        What masked regions show (see :mod:`minplus.baselines`); "blur" by default.
+    goal : {"both", "min_plus", "min_minus"}
+    mode : {"exact", "minimal", "monotone", "greedy"}
+        Search mode of :func:`minplus.search`; "exact" finds every minimum-size set.
+    reference : ndarray, optional
+        For face verification: the reference face image (embedded by ``model``) or embedding.
+    progress : bool
+        Show a tqdm progress bar during the search.
+    batch_size : "auto" or int
+        Masks per search batch; "auto" measures the model's throughput and picks one.
+    budget : int, optional
+        Most model queries for the search; the result is then what was proven so far.
+    face_index : int, optional
+        Which face to explain when the image holds several (largest first).
+    **search_options
+        Passed on to :func:`minplus.search` (e.g. ``max_size``, ``first_only``).
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    FaceNotFoundError
+        No face in ``image`` (face parsers) or in a ``reference`` image.
+    ModelError
+        The model failed, returned scores of the wrong shape or NaN, or answered differently
+        when a found set was re-queried (a non-deterministic model).
+
+    Examples
+    --------
+    >>> from minplus.models import Threshold
+    >>> img = np.zeros((4, 4, 3), np.uint8); img[:2] = 200
+    >>> e = explain(img, lambda x: x.mean(axis=(1, 2, 3)), Threshold(50.0), regions="grid:2x1",
+    ...             baseline="black", progress=False)
+    >>> e.min_plus, e.min_minus
+    ([['r0c0']], [['r0c0']])
+    """
+    from .regions import parse_regions
+    from .search import search
+
+    t0 = time.perf_counter()
+    model = as_model(model)
+    decision = _decision(decision, reference)
+    parsed = parse_regions(image, regions, face_index=face_index)
+    region_map = parsed.regions
+    t_regions = time.perf_counter()
+    masker = parsed.masker(baseline)
+    full = int(region_map.full_mask)
+    decision.prepare(model)  # e.g. embed the reference face; the search binds the decision
+    t_search = time.perf_counter()
+    result = search(model, masker, decision, goal=goal, mode=mode, batch_size=batch_size,
+                    budget=budget, progress=progress, names=list(region_map.names),
+                    **search_options)
+    original = decision.original
+    t_proofs = time.perf_counter()
+    searched = {"min_plus": goal in ("both", "min_plus"), "min_minus": goal in ("both", "min_minus")}
+    plus = np.array(result.min_plus, np.uint64) if searched["min_plus"] else None
+    minus = np.array(result.min_minus, np.uint64) if searched["min_minus"] else None
+    plus_proof = _proofs(model, masker, decision, plus, keep=True)
+    minus_proof = _proofs(model, masker, decision, None if minus is None else full ^ minus,
+                          keep=False)
+    t_end = time.perf_counter()
+    return Explanation(
+        image=parsed.image, region_map=region_map, decision=decision, original_scores=original,
+        min_plus_masks=plus, min_minus_masks=minus,
+        min_plus_images=plus_proof[0], min_minus_images=minus_proof[0],
+        min_plus_scores=plus_proof[1], min_minus_scores=minus_proof[1],
+        queries=int(result.queries),
+        seconds={"regions": t_regions - t0, "prepare": t_search - t_regions,
+                 "search": t_proofs - t_search,
+                 "proofs": t_end - t_proofs, "total": t_end - t0},
+        goal=goal, mode=mode, baseline=baseline if isinstance(baseline, str) else "array",
+        search=_search_facts(result), crop=parsed.crop)
+
+
+def _proofs(model, masker, decision, kept, keep: bool):
+    """Masked images (K, H, W, C) and scores (K, D) for kept-masks; checks each decides as found."""
+    if kept is None or len(kept) == 0:
+        return (None, None) if kept is None else (np.zeros((0,) + masker.image.shape, masker.image.dtype),
+                                                np.zeros((0, len(decision.original))))
+    kept = np.asarray(kept, np.uint64)
+    scores = model.score_masks(masker, kept)
+    preserved = decision(scores)
+    if not (preserved == keep).all():
+        bad = int(kept[np.flatnonzero(preserved != keep)[0]])
+        raise ModelError(f"re-querying kept-mask {bad:#x} gave a different decision than during "
+                         "the search: the model is not deterministic")
+    return masker.render(kept), scores
+
+
+def _search_facts(result) -> dict:
+    return {"bounds": list(result.bounds), "proven_below": dict(result.proven_below),
+            "finished": dict(result.finished), "budget_exhausted": bool(result.budget_exhausted),
+            "queries_per_level": np.asarray(result.queries_per_level).tolist(),
+            "batches": int(result.batches), "pruned": int(result.pruned),
+            "violations": int(result.violations), "engine_seconds": float(result.engine_seconds),
+            "model_seconds": float(result.model_seconds)}

@@ -1,0 +1,224 @@
+"""Explanation: the answer of :func:`minplus.explain`, with the evidence for it.
+
+Min+ sets are *kept* region sets: keeping only them (every other region masked) preserves the
+decision, and no smaller kept set does. Min- sets are *removed* region sets: masking only them
+breaks the decision, and no smaller removed set does. Each set comes with the masked image that
+proves it and the model's scores on that image, re-queried after the search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_TIES_SHOWN = 3  # alternatives named in a summary beyond the first set
+
+
+def _join(names) -> str:
+    return " + ".join(n.replace("_", " ") for n in names)
+
+
+@dataclass
+class Explanation:
+    """Min+ / Min- region sets of one image's decision, their proofs, scores and costs.
+
+    Attributes
+    ----------
+    image : (H, W, C) ndarray
+        The explained (unmasked) image: the face chip when the face parser cropped.
+    region_map : minplus.regions.RegionMap
+        The regions the sets are made of; bit r of a mask is ``region_map.names[r]``.
+    decision : minplus.models.Decision
+        Bound to ``original_scores``.
+    original_scores : (D,) float64 ndarray
+        The model's scores on the unmasked image.
+    min_plus_masks : (K+,) uint64 ndarray or None
+        Kept-region bitmasks of every Min+ set found (ties included); None if not searched.
+    min_minus_masks : (K-,) uint64 ndarray or None
+        *Removed*-region bitmasks of every Min- set found; empty when no removal breaks the
+        decision; None if not searched.
+    min_plus_images, min_minus_images : (K, H, W, C) ndarray or None
+        The masked images that prove each set (Min-: the image with that set removed).
+    min_plus_scores, min_minus_scores : (K, D) float64 ndarray or None
+        The model's scores on those images.
+    queries : int
+        Masked images the search evaluated (the proofs' re-queries not included).
+    seconds : dict
+        Wall time per stage: "regions" (parsing), "prepare" (e.g. embedding the reference),
+        "search", "proofs" (re-querying the sets found), "total".
+    goal, mode, baseline : str
+        How the search was run.
+    search : dict
+        What the search proved and counted (``bounds`` sentences, per-level queries, ...).
+    crop : minplus.regions.FaceCrop or None
+        Photo -> chip transform when the face parser cropped (maps results back to the photo).
+    """
+
+    image: np.ndarray
+    region_map: object
+    decision: object
+    original_scores: np.ndarray
+    min_plus_masks: np.ndarray | None
+    min_minus_masks: np.ndarray | None
+    min_plus_images: np.ndarray | None
+    min_minus_images: np.ndarray | None
+    min_plus_scores: np.ndarray | None
+    min_minus_scores: np.ndarray | None
+    queries: int
+    seconds: dict = field(default_factory=dict)
+    goal: str = "both"
+    mode: str = "exact"
+    baseline: str = "blur"
+    search: dict = field(default_factory=dict)
+    crop: object = None
+
+    @property
+    def min_plus(self) -> list[list[str]] | None:
+        """Region names of each Min+ set (kept), or None if Min+ was not searched."""
+        return None if self.min_plus_masks is None else \
+            [self.region_map.names_of(int(m)) for m in self.min_plus_masks]
+
+    @property
+    def min_minus(self) -> list[list[str]] | None:
+        """Region names of each Min- set (removed), or None if Min- was not searched."""
+        return None if self.min_minus_masks is None else \
+            [self.region_map.names_of(int(m)) for m in self.min_minus_masks]
+
+    def summary(self) -> str:
+        """The explanation in plain sentences.
+
+        E.g. "eyes + nose suffice to keep the match (distance 0.41 <= 0.6); removing the eyes
+        breaks it (distance 0.72 > 0.6)."
+        """
+        d = self.decision
+        head = f"{d.outcome[0].upper()}{d.outcome[1:]}"
+        said = d.describe(self.original_scores)
+        parts = [f"{head}{f' ({said})' if said else ''} over {self.region_map.n} regions "
+                 f"({', '.join(self.region_map.names)})."]
+        if self.min_plus_masks is not None:
+            parts.append(self._plus_sentence())
+        if self.min_minus_masks is not None:
+            parts.append(self._minus_sentence())
+        parts.append(f"{self.queries} model queries in {self.seconds.get('total', 0.0):.1f} s.")
+        return " ".join(parts)
+
+    def _alternatives(self, sets) -> str:
+        more = [_join(s) for s in sets[1:1 + _TIES_SHOWN]]
+        rest = len(sets) - 1 - len(more)
+        if not more:
+            return ""
+        return f" (equally small: {'; '.join(more)}{f'; and {rest} more' if rest else ''})"
+
+    def _plus_sentence(self) -> str:
+        sets, d = self.min_plus, self.decision
+        if not sets:
+            return f"No kept set that keeps {d.outcome} was found within the query budget."
+        said = d.describe(self.min_plus_scores[0])
+        if not sets[0]:
+            return f"Even with every region masked the model keeps {d.outcome} ({said})."
+        verb = "suffices" if len(sets[0]) == 1 else "suffice"
+        return (f"{_join(sets[0])} {verb} to keep {d.outcome} ({said})"
+                f"{self._alternatives(sets)}.")
+
+    def _minus_sentence(self) -> str:
+        sets, d = self.min_minus, self.decision
+        if not sets:
+            if self.search.get("budget_exhausted"):
+                return f"No removed set that breaks {d.outcome} was found within the budget."
+            return f"No set of regions breaks {d.outcome} when removed."
+        said = d.describe(self.min_minus_scores[0])
+        return (f"Removing {_join(sets[0])} breaks it ({said}){self._alternatives(sets)}.")
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of the sets, masks (ints), scores, costs and the region map."""
+        def masks(m):
+            return None if m is None else [int(v) for v in m]
+
+        def scores(s):
+            return None if s is None else np.asarray(s).tolist()
+
+        d = self.decision
+        return {
+            "summary": self.summary(),
+            "decision": {"type": type(d).__name__, "outcome": d.outcome,
+                         "original": d.describe(self.original_scores)},
+            "regions": list(self.region_map.names),
+            "min_plus": self.min_plus, "min_plus_masks": masks(self.min_plus_masks),
+            "min_plus_scores": scores(self.min_plus_scores),
+            "min_minus": self.min_minus, "min_minus_masks": masks(self.min_minus_masks),
+            "min_minus_scores": scores(self.min_minus_scores),
+            "original_scores": scores(self.original_scores),
+            "queries": int(self.queries), "seconds": dict(self.seconds),
+            "goal": self.goal, "mode": self.mode, "baseline": self.baseline,
+            "search": self.search, "region_map": self.region_map.to_dict(),
+            "image_shape": list(self.image.shape),
+        }
+
+    def panels(self) -> list[tuple[str, np.ndarray]]:
+        """The four pictures of :meth:`plot`, as (title, (H, W, 3) uint8 image) pairs."""
+        img = _display(self.image)
+        d = self.decision
+        out = [(f"original: {d.describe(self.original_scores)}", img),
+               (f"{self.region_map.n} regions", self.region_map.render(img))]
+        for label, sets, images, scores, verb in (
+                ("Min+", self.min_plus, self.min_plus_images, self.min_plus_scores, "kept"),
+                ("Min-", self.min_minus, self.min_minus_images, self.min_minus_scores,
+                 "removed")):
+            if not sets:
+                what = "not searched" if sets is None else "none exists"
+                out.append((f"{label}: {what}", np.full_like(img, 255)))
+            else:
+                out.append((f"{label} {verb}: {_join(sets[0]) or 'nothing'}\n"
+                            f"{d.describe(scores[0])}", _display(images[0])))
+        return out
+
+    def plot(self, figsize=(16, 4.6)):
+        """A 4-panel matplotlib Figure: original, regions, Min+ kept image, Min- removed image."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout="constrained")
+        axes = fig.subplots(1, 4)
+        for ax, (title, picture) in zip(axes, self.panels()):
+            ax.imshow(picture)
+            ax.set_title(title, fontsize=10)
+            ax.axis("off")
+        return fig
+
+    def save(self, path) -> str:
+        """Write ``result.json``, ``explanation.png`` (the 4 panels) and one PNG per panel.
+
+        Files in the folder ``path`` (created if missing): result.json, explanation.png,
+        original.png, regions.png, min_plus.png, min_minus.png (the last two only when the
+        set exists). Returns the folder.
+        """
+        from matplotlib.image import imsave
+
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "result.json"), "w") as f:
+            json.dump(self.to_dict(), f, indent=1)
+        names = ("original", "regions", "min_plus", "min_minus")
+        have = (True, True, bool(self.min_plus), bool(self.min_minus))
+        for name, ok, (_, picture) in zip(names, have, self.panels()):
+            if ok:
+                imsave(os.path.join(path, f"{name}.png"), picture)
+        self.plot().savefig(os.path.join(path, "explanation.png"), dpi=90)
+        return os.fspath(path)
+
+    def __repr__(self):
+        return (f"Explanation(min_plus={self.min_plus}, min_minus={self.min_minus}, "
+                f"queries={self.queries})")
+
+
+def _display(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 for showing: float images are taken in [0, 1]."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 2:
+        a = np.stack([a] * 3, axis=-1)
+    if a.dtype != np.uint8:
+        a = np.clip(np.rint(a.astype(np.float64) * 255), 0, 255).astype(np.uint8)
+    return a[:, :, :3]
