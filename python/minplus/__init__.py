@@ -9,6 +9,8 @@ from .regions import ParsedImage, RegionMap, parse_regions
 from .lattice import LatticeSearch
 from .search import SearchInterrupted, search
 from .search_result import SearchResult
+from .explain import explain
+from .explanation import Explanation
 
 __version__ = "0.1.0"
 
@@ -17,4 +19,5 @@ __all__ = [
     "search", "LatticeSearch", "SearchResult", "SearchInterrupted",
     "MinplusError", "ShapeError", "DTypeError", "RegionError", "DeviceError",
     "RegionMap", "ParsedImage", "parse_regions", "FaceNotFoundError",
+    "explain", "Explanation",
 ]

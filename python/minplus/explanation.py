@@ -21,6 +21,10 @@ def _join(names) -> str:
     return " + ".join(n.replace("_", " ") for n in names)
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @dataclass
 class Explanation:
     """Min+ / Min- region sets of one image's decision, their proofs, scores and costs.
@@ -94,10 +98,9 @@ class Explanation:
         breaks it (distance 0.72 > 0.6)."
         """
         d = self.decision
-        head = f"{d.outcome[0].upper()}{d.outcome[1:]}"
         said = d.describe(self.original_scores)
-        parts = [f"{head}{f' ({said})' if said else ''} over {self.region_map.n} regions "
-                 f"({', '.join(self.region_map.names)})."]
+        parts = [f"{_sentence(d.outcome)}{f' ({said})' if said else ''} over "
+                 f"{self.region_map.n} regions ({', '.join(self.region_map.names)})."]
         if self.min_plus_masks is not None:
             parts.append(self._plus_sentence())
         if self.min_minus_masks is not None:
@@ -120,8 +123,8 @@ class Explanation:
         if not sets[0]:
             return f"Even with every region masked the model keeps {d.outcome} ({said})."
         verb = "suffices" if len(sets[0]) == 1 else "suffice"
-        return (f"{_join(sets[0])} {verb} to keep {d.outcome} ({said})"
-                f"{self._alternatives(sets)}.")
+        return _sentence(f"{_join(sets[0])} {verb} to keep {d.outcome} ({said})"
+                         f"{self._alternatives(sets)}.")
 
     def _minus_sentence(self) -> str:
         sets, d = self.min_minus, self.decision

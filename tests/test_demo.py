@@ -1,0 +1,50 @@
+"""`minplus demo`: both explanations written in the documented layout, in one run."""
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from minplus.cli import build_parser, main
+
+FILES = {"explanation.png", "original.png", "regions.png", "result.json"}
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    assert str(out) in printed.getvalue()  # says where it wrote
+    return out
+
+
+def test_layout(demo_out):
+    assert {p.name for p in demo_out.iterdir()} == {"summary.txt", "match", "non_match"}
+    for case in ("match", "non_match"):
+        assert FILES <= {p.name for p in (demo_out / case).iterdir()}
+
+
+def test_match_is_explained_by_non_trivial_sets(demo_out):
+    r = json.loads((demo_out / "match" / "result.json").read_text())
+    assert r["decision"]["outcome"] == "the match"
+    assert r["regions"] == ["forehead", "eyebrows", "eyes", "nose", "cheeks", "mouth", "chin"]
+    assert all(0 < len(s) < 7 for s in r["min_plus"] + r["min_minus"]) and r["min_minus"]
+    assert {"min_plus.png", "min_minus.png"} <= {p.name for p in (demo_out / "match").iterdir()}
+
+
+def test_non_match_and_summary(demo_out):
+    r = json.loads((demo_out / "non_match" / "result.json").read_text())
+    assert r["decision"]["outcome"] == "the non-match"
+    assert r["decision"]["original"].startswith("distance ") and "> 0.6" in r["decision"]["original"]
+    text = (demo_out / "summary.txt").read_text()
+    assert text.startswith("match: The match (distance") and "\n\nnon_match: The non-match" in text
+
+
+def test_command_line_help():
+    parser = build_parser()
+    assert "demo" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args([])  # a subcommand is required
