@@ -127,3 +127,8 @@ def test_any_callable_is_a_decision():
     d = as_decision(lambda s: s[:, 0] > 0)
     assert d(np.array([[1.0], [-1.0]])).tolist() == [True, False]
     assert d.outcome == "the decision" and d.describe([1.0]) == ""
+
+
+def test_empty_batch_gives_empty_answer():
+    out = Verification(np.zeros(3)).bind(np.ones(3))(np.zeros((0, 3)))
+    assert out.shape == (0,) and out.dtype == bool

@@ -209,3 +209,31 @@ def test_decision_and_reference_are_exclusive(faces):
                 reference=faces["hopper"])
     assert isinstance(explain(faces["hopper"], brightness, Threshold(0.0), regions="grid:1x2",
                               progress=False), Explanation)
+
+
+# ---- LFW (scikit-image's 25 x 25 subset, upscaled to a size the detector works at) --------------
+
+@pytest.fixture(scope="module")
+def lfw():
+    import cv2
+    from skimage import data
+
+    def upscaled(i):
+        small = np.rint(data.lfw_subset()[i] * 255).astype(np.uint8)
+        return cv2.resize(small, (200, 200), interpolation=cv2.INTER_CUBIC)
+
+    return {"face0": upscaled(0), "face15": upscaled(15), "not_a_face": upscaled(100)}
+
+
+def test_lfw_greedy_non_match_sets_are_proven(lfw, recognizer):
+    e = explain(lfw["face0"], recognizer, reference=lfw["face15"], mode="greedy",
+                progress=False)
+    assert e.decision.outcome == "the non-match"
+    assert e.decision(e.min_plus_scores).all()
+    assert not e.decision(e.min_minus_scores).any()
+    assert e.image.shape == (256, 256, 3)  # grayscale LFW face, cropped and converted to RGB
+
+
+def test_lfw_non_face_patch_has_no_face(lfw, recognizer):
+    with pytest.raises(FaceNotFoundError, match="no face"):
+        explain(lfw["not_a_face"], recognizer, reference=lfw["face0"])

@@ -41,6 +41,8 @@ class Decision:
 
     def __call__(self, scores) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
+        if len(s) == 0:
+            return np.zeros(0, bool)
         out = np.asarray(self.preserved(s.reshape(len(s), -1)))
         if out.shape != (len(s),):
             raise ModelError(f"decision returned shape {out.shape}, expected ({len(s)},)")
