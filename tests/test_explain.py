@@ -112,9 +112,10 @@ def test_non_match_is_explained_too(non_match):
 
 def test_summary_names_the_sets_and_distances(match):
     s = match.summary()
-    first = " + ".join(match.min_plus[0])
-    assert first in s and "to keep the match (distance" in s and "<= 0.6" in s
-    assert "Removing " + " + ".join(match.min_minus[0]) in s and "> 0.6" in s
+    first = " + ".join(match.min_plus[0]).replace("_", " ")
+    assert f"{first[0].upper()}{first[1:]} suffice" in s
+    assert "to keep the match (distance" in s and "<= 0.6" in s
+    assert "Removing " + " + ".join(match.min_minus[0]).replace("_", " ") in s and "> 0.6" in s
     assert f"{match.queries} model queries" in s
 
 
