@@ -1,5 +1,6 @@
-"""explain() on real faces with dlib's verifier: queries and seconds of the exact search vs brute
-force over every region subset, coarse (7 regions) and fine (11) face68 region sets.
+"""explain() on real faces with dlib's verifier: queries and seconds of the search (exact, and
+monotone: exact under a monotonicity assumption) vs brute force over every region subset, for
+the coarse (7 regions) and fine (11) face68 region sets.
 
 Run the one-run table:   python -m benchmarks.bench_explain
 pytest-benchmark suite:  python -m pytest benchmarks/bench_explain.py --benchmark-enable
@@ -7,6 +8,7 @@ pytest-benchmark suite:  python -m pytest benchmarks/bench_explain.py --benchmar
 
 from __future__ import annotations
 
+import itertools
 import platform
 import time
 
@@ -20,6 +22,7 @@ from minplus.regions import parse_regions
 
 CASES = (("match", "hopper_shifted"), ("non-match", "astronaut"))
 REGIONS = ("face68:coarse", "face68:fine")
+MODES = ("exact", "monotone")
 
 
 def minimum_sets(preserved: np.ndarray, n: int) -> tuple[set, set]:
@@ -42,14 +45,14 @@ def run_table() -> list[dict]:
         t = time.perf_counter()
         every = model.score_masks(masker, np.arange(2 ** masker.n, dtype=np.uint64))
         brute_s = time.perf_counter() - t
-        for case, ref in CASES:
+        for (case, ref), mode in itertools.product(CASES, MODES):
             t = time.perf_counter()
             e = explain(faces["hopper"], model, Verification(faces[ref]), regions=spec,
-                        progress=False)
+                        mode=mode, progress=False)
             seconds = time.perf_counter() - t
             plus, minus = minimum_sets(e.decision(every), masker.n)
             rows.append(dict(
-                regions=f"{spec} (n={masker.n})", case=case, queries=e.queries,
+                regions=f"{spec} (n={masker.n})", case=case, mode=mode, queries=e.queries,
                 search_s=e.seconds["search"], total_s=seconds, brute_q=2 ** masker.n,
                 brute_s=brute_s, agree=plus == set(e.min_plus_masks.tolist())
                 and minus == set(e.min_minus_masks.tolist()),
@@ -62,11 +65,11 @@ def main() -> None:
     rows = run_table()
     print(f"# {platform.processor() or platform.machine()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print("| regions | case | explain queries | explain s (search) | brute-force queries | "
+    print("| regions | case | mode | explain queries | explain s (search) | brute-force queries | "
           "brute-force s | queries saved | equals brute force | Min+ | Min- |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['regions']} | {r['case']} | {r['queries']} | {r['total_s']:.1f} "
+        print(f"| {r['regions']} | {r['case']} | {r['mode']} | {r['queries']} | {r['total_s']:.1f} "
               f"({r['search_s']:.1f}) | {r['brute_q']} | {r['brute_s']:.1f} | "
               f"{r['brute_q'] / max(r['queries'], 1):.1f}x | {'yes' if r['agree'] else 'NO'} | "
               f"{r['min_plus']} | {r['min_minus']} |")

@@ -108,6 +108,10 @@ def test_non_match_is_explained_too(non_match):
     assert non_match.decision.outcome == "the non-match"
     assert non_match.decision(non_match.original_scores[None]).all()
     assert "non-match" in non_match.summary()
+    first = non_match.min_minus[0] if non_match.min_minus else []
+    if len(first) > 7 / 2:  # a removed set holding most regions is named by what it leaves
+        rest = [r for r in non_match.region_map.names if r not in first]
+        assert f"every region but the {' + '.join(rest)}" in non_match.summary()
 
 
 def test_summary_names_the_sets_and_distances(match):
@@ -238,3 +242,17 @@ def test_lfw_greedy_non_match_sets_are_proven(lfw, recognizer):
 def test_lfw_non_face_patch_has_no_face(lfw, recognizer):
     with pytest.raises(FaceNotFoundError, match="no face"):
         explain(lfw["not_a_face"], recognizer, reference=lfw["face0"])
+
+
+def test_a_model_that_changes_its_answers_is_caught_by_the_requery(faces):
+    kw = dict(regions="grid:2x2", baseline="black", batch_size=4, progress=False)
+    decision = Threshold(0.5 * brightness(faces["hopper"][None])[0])
+    searched = explain(faces["hopper"], brightness, decision, **kw).queries + 1  # + unmasked
+    seen = [0]
+
+    def fickle(images):  # honest during the search, then every image looks black
+        seen[0] += len(images)
+        return brightness(images) if seen[0] <= searched else np.zeros(len(images))
+
+    with pytest.raises(ModelError, match="not deterministic"):
+        explain(faces["hopper"], fickle, decision, **kw)

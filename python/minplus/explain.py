@@ -106,12 +106,11 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
                     **search_options)
     original = decision.original
     t_proofs = time.perf_counter()
-    searched = {"min_plus": goal in ("both", "min_plus"), "min_minus": goal in ("both", "min_minus")}
-    plus = np.array(result.min_plus, np.uint64) if searched["min_plus"] else None
-    minus = np.array(result.min_minus, np.uint64) if searched["min_minus"] else None
-    plus_proof = _proofs(model, masker, decision, plus, keep=True)
+    plus = np.array(result.min_plus, np.uint64) if goal != "min_minus" else None
+    minus = np.array(result.min_minus, np.uint64) if goal != "min_plus" else None
+    plus_proof = _proofs(model, masker, decision, plus, True, mode)
     minus_proof = _proofs(model, masker, decision, None if minus is None else full ^ minus,
-                          keep=False)
+                          False, mode)
     t_end = time.perf_counter()
     return Explanation(
         image=parsed.image, region_map=region_map, decision=decision, original_scores=original,
@@ -126,18 +125,21 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
         search=_search_facts(result), crop=parsed.crop)
 
 
-def _proofs(model, masker, decision, kept, keep: bool):
-    """Masked images (K, H, W, C) and scores (K, D) for kept-masks; checks each decides as found."""
-    if kept is None or len(kept) == 0:
-        return (None, None) if kept is None else (np.zeros((0,) + masker.image.shape, masker.image.dtype),
-                                                np.zeros((0, len(decision.original))))
-    kept = np.asarray(kept, np.uint64)
+def _proofs(model, masker, decision, kept, preserves: bool, mode: str):
+    """Masked images (K, H, W, C) and scores (K, D) of kept-masks (K,), re-queried: each must
+    decide as the search concluded (``preserves``)."""
+    if kept is None:
+        return None, None
+    if len(kept) == 0:
+        return (np.zeros((0,) + masker.image.shape, masker.image.dtype),
+                np.zeros((0, len(decision.original))))
     scores = model.score_masks(masker, kept)
-    preserved = decision(scores)
-    if not (preserved == keep).all():
-        bad = int(kept[np.flatnonzero(preserved != keep)[0]])
-        raise ModelError(f"re-querying kept-mask {bad:#x} gave a different decision than during "
-                         "the search: the model is not deterministic")
+    wrong = np.flatnonzero(decision(scores) != preserves)
+    if len(wrong):
+        why = "the model is not monotone" if mode == "monotone" else \
+            "the model is not deterministic"
+        raise ModelError(f"re-querying kept-mask {int(kept[wrong[0]]):#x} gave a different "
+                         f"decision than the search concluded: {why}")
     return masker.render(kept), scores
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,12 @@ import numpy as np
 _TIES_SHOWN = 3  # alternatives named in a summary beyond the first set
 
 
-def _join(names) -> str:
+def _join(names, all_names=None) -> str:
+    """"eyes + nose"; a set holding most of ``all_names`` reads "every region but the eyes"."""
+    names = list(names)
+    if all_names is not None and len(all_names) / 2 < len(names) < len(all_names):
+        rest = [n for n in all_names if n not in names]
+        return f"every region but the {_join(rest)}"
     return " + ".join(n.replace("_", " ") for n in names)
 
 
@@ -109,7 +115,7 @@ class Explanation:
         return " ".join(parts)
 
     def _alternatives(self, sets) -> str:
-        more = [_join(s) for s in sets[1:1 + _TIES_SHOWN]]
+        more = [_join(s, self.region_map.names) for s in sets[1:1 + _TIES_SHOWN]]
         rest = len(sets) - 1 - len(more)
         if not more:
             return ""
@@ -123,7 +129,7 @@ class Explanation:
         if not sets[0]:
             return f"Even with every region masked the model keeps {d.outcome} ({said})."
         verb = "suffices" if len(sets[0]) == 1 else "suffice"
-        return _sentence(f"{_join(sets[0])} {verb} to keep {d.outcome} ({said})"
+        return _sentence(f"{_join(sets[0], self.region_map.names)} {verb} to keep {d.outcome} ({said})"
                          f"{self._alternatives(sets)}.")
 
     def _minus_sentence(self) -> str:
@@ -133,7 +139,7 @@ class Explanation:
                 return f"No removed set that breaks {d.outcome} was found within the budget."
             return f"No set of regions breaks {d.outcome} when removed."
         said = d.describe(self.min_minus_scores[0])
-        return (f"Removing {_join(sets[0])} breaks it ({said}){self._alternatives(sets)}.")
+        return (f"Removing {_join(sets[0], self.region_map.names)} breaks it ({said}){self._alternatives(sets)}.")
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the sets, masks (ints), scores, costs and the region map."""
@@ -171,10 +177,13 @@ class Explanation:
                 ("Min-", self.min_minus, self.min_minus_images, self.min_minus_scores,
                  "removed")):
             if not sets:
-                what = "not searched" if sets is None else "none exists"
+                what = "not searched" if sets is None else \
+                    "none found within the budget" if self.search.get("budget_exhausted") \
+                    else "none exists"
                 out.append((f"{label}: {what}", np.full_like(img, 255)))
             else:
-                out.append((f"{label} {verb}: {_join(sets[0]) or 'nothing'}\n"
+                what = _join(sets[0], self.region_map.names) or "nothing"
+                out.append((f"{textwrap.fill(f'{label} {verb}: {what}', 44)}\n"
                             f"{d.describe(scores[0])}", _display(images[0])))
         return out
 
