@@ -38,7 +38,8 @@ def test_match_is_explained_by_non_trivial_sets(demo_out):
 def test_non_match_and_summary(demo_out):
     r = json.loads((demo_out / "non_match" / "result.json").read_text())
     assert r["decision"]["outcome"] == "the non-match"
-    assert r["decision"]["original"].startswith("distance ") and "> 0.6" in r["decision"]["original"]
+    said = r["decision"]["original"]
+    assert said.startswith("distance ") and "> 0.6" in said
     text = (demo_out / "summary.txt").read_text()
     assert text.startswith("match: The match (distance") and "\n\nnon_match: The non-match" in text
 

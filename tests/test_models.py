@@ -196,11 +196,11 @@ def hopper():
 
 def test_dlib_descriptor_equals_dlibs_own_pipeline(recognizer, hopper):
     import dlib
-    from minplus.regions.faces import model_file as face_model_file
+    from minplus.regions.faces import model_file
 
     det = dlib.get_frontal_face_detector()(hopper, 1)[0]
-    shape = dlib.shape_predictor(face_model_file("shape_predictor_5_face_landmarks.dat"))(hopper, det)
-    net = dlib.face_recognition_model_v1(face_model_file("dlib_face_recognition_resnet_model_v1.dat"))
+    shape = dlib.shape_predictor(model_file("shape_predictor_5_face_landmarks.dat"))(hopper, det)
+    net = dlib.face_recognition_model_v1(model_file("dlib_face_recognition_resnet_model_v1.dat"))
     want = np.asarray(net.compute_face_descriptor(hopper, shape))
     got = recognizer(hopper)
     assert got.shape == (128,)

@@ -8,7 +8,8 @@ from minplus import Masker
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not minplus.cuda_available(), reason="needs minplus built with CUDA and a GPU"),
+    pytest.mark.skipif(not minplus.cuda_available(),
+                       reason="needs minplus built with CUDA and a GPU"),
 ]
 torch = pytest.importorskip("torch")
 
