@@ -3,3 +3,11 @@
 from .saliency_map import SaliencyMap
 
 __all__ = ["SaliencyMap"]
+
+from .cam import CAM, GradCAM, GradCAMPlusPlus, ScoreCAM, find_layer, grad_cam, grad_cam_pp, score_cam
+from .gradient import input_x_gradient, integrated_gradients, saliency, smoothgrad
+from .targets import ClassTarget, VerificationTarget
+
+__all__ += ["saliency", "input_x_gradient", "integrated_gradients", "smoothgrad", "grad_cam",
+            "grad_cam_pp", "score_cam", "CAM", "GradCAM", "GradCAMPlusPlus", "ScoreCAM",
+            "find_layer", "ClassTarget", "VerificationTarget"]
