@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
-from whitebox_nets import SmallCNN, as_input, astronaut, coffee
+from whitebox_nets import SmallCNN, as_input, astronaut, channels_last, coffee
 
 import minplus.saliency.gradient as gradient_module
 from minplus.errors import DTypeError, GradientError, ShapeError, TargetError
@@ -83,8 +83,7 @@ def test_integrated_gradients_array_and_blur_baselines_match_captum(net, image):
     black = integrated_gradients(net, image, target=0, baseline="black", n_steps=16,
                                  preprocess=(1 / 255, 0.5, 0.25), progress=False)
     # the input exactly as preprocess=(scale, mean, std) computes it (x * scale, not x / 255)
-    xn = torch.from_numpy(((image * np.float32(1 / 255) - 0.5) / 0.25).transpose(2, 0, 1)
-                          .astype(np.float32).copy())[None]
+    xn = channels_last(torch.from_numpy((image * np.float32(1 / 255) - 0.5) / 0.25))
     close(black.map, IntegratedGradients(net).attribute(xn, torch.full_like(xn, -2.0), target=0,
                                                         n_steps=16), atol_rel=1e-5, rtol=1e-4)
 

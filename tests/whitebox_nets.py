@@ -35,5 +35,14 @@ def coffee(size=32):
 
 
 def as_input(image):
-    """(H, W, C) uint8 -> (1, C, H, W) float32 in [0, 1], the default preprocess."""
-    return torch.from_numpy(image.astype(np.float32).transpose(2, 0, 1) / 255.0)[None]
+    """(H, W, C) uint8 -> (1, C, H, W) float32 in [0, 1], the default preprocess.
+
+    Laid out channels-last as minplus lays out its inputs, so that Captum's convolutions sum in
+    the same order as ours (NCHW and NHWC kernels round differently, which can flip a max-pool's
+    choice between near-tied values)."""
+    return channels_last(torch.from_numpy(image.astype(np.float32) * np.float32(1 / 255)))
+
+
+def channels_last(hwc):
+    """(H, W, C) tensor -> (1, C, H, W) view with channels-last strides."""
+    return hwc[None].permute(0, 3, 1, 2)

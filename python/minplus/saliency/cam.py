@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ..errors import LayerNotFoundError, ShapeError
 from .targets import as_target
-from .whitebox import chunks, explain_images, no_gradient_error, outputs_of
+from .whitebox import channels_last, chunks, explain_images, no_gradient_error, outputs_of
 
 
 def find_layer(model: torch.nn.Module, layer=None):
@@ -117,13 +117,13 @@ class CAM:
         if self.needs_gradients:
             if score.grad_fn is None or not acts.requires_grad:
                 raise no_gradient_error(f"the target score (through layer {name!r})")
-            (grads,) = torch.autograd.grad(score.sum(), acts)
+            (grads,) = torch.autograd.grad(score, acts, torch.ones_like(score))
 
         def score_masked(masks):
             parts = []
             with torch.no_grad():
                 for a, b in chunks(len(masks), self.batch_size, self.progress, self.method):
-                    parts.append(target.score(outputs_of(model, x * masks[a:b])))
+                    parts.append(target.score(outputs_of(model, channels_last(x * masks[a:b]))))
             return torch.cat(parts)
 
         weights, evaluations = self.channel_weights(acts.detach(), grads, score_masked,

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..baselines import gaussian_blur
-from .whitebox import chunks, explain_images, input_gradients, outputs_of, prepare_like
+from .whitebox import (channels_last, chunks, explain_images, input_gradients, outputs_of,
+                       prepare_like)
 from .targets import as_target
 
 IG_METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
@@ -76,18 +77,25 @@ def _ig_attributions(model, inputs, target, baselines=None, n_steps=50,
                      for v in path_coefficients(method, n_steps))
     if baselines is None:
         baselines = torch.zeros_like(inputs)
+    n, (c, h, w) = len(inputs), inputs.shape[1:]
     diff = inputs - baselines
-    acc = torch.zeros_like(inputs)
-    total = len(inputs) * len(alphas)
-    # Path points are built chunk by chunk, never all n_steps x N at once.
+    # Rows [baselines; diffs], flattened channels-last: a chunk's path points are one matrix
+    # product with coefficients (1 on its baseline, alpha on its diff), and its weighted
+    # gradients are added back to their inputs by another, so no n_steps x N copy of the path
+    # is ever materialised.
+    ends = torch.cat([baselines, diff]).permute(0, 2, 3, 1).reshape(2 * n, -1)
+    acc = torch.zeros_like(ends[:n])
+    total = n * len(alphas)
     for a, b in chunks(total, internal_batch_size, progress, "integrated gradients"):
         idx = torch.arange(a, b, device=inputs.device)
-        i, j = idx // len(alphas), idx % len(alphas)
-        shape = (-1,) + (1,) * (inputs.ndim - 1)
-        points = baselines[i] + alphas[j].view(shape) * diff[i]
+        i, j, rows = idx // len(alphas), idx % len(alphas), idx - a
+        coef = torch.zeros(b - a, 2 * n, dtype=inputs.dtype, device=inputs.device)
+        coef[rows, i] = 1.0
+        coef[rows, n + i] = alphas[j]
+        points = (coef @ ends).view(b - a, h, w, c).permute(0, 3, 1, 2)
         grads, _, _ = input_gradients(model, points, target)
-        acc.index_add_(0, i, grads * steps[j].view(shape))
-    return acc * diff, total
+        acc.addmm_(coef[:, :n].t() * steps[j], grads.permute(0, 2, 3, 1).reshape(b - a, -1))
+    return acc.view(n, h, w, c).permute(0, 3, 1, 2) * diff, total
 
 
 def _input_baseline(baseline, x, raw, preprocess, sigma):
@@ -100,7 +108,7 @@ def _input_baseline(baseline, x, raw, preprocess, sigma):
         if baseline == "blur":
             s = float(sigma) if sigma is not None else max(x.shape[2:]) / 16.0
             hwc = gaussian_blur(x[0].permute(1, 2, 0).cpu().numpy(), s)
-            return torch.from_numpy(hwc.transpose(2, 0, 1).copy())[None].to(x.device)
+            return torch.from_numpy(hwc)[None].permute(0, 3, 1, 2).to(x.device)
         raise ValueError(f"baseline must be 'zeros', 'black', 'blur' or an array, got "
                          f"{baseline!r}")
     return prepare_like(baseline, raw, preprocess, x, "baseline")
@@ -300,7 +308,7 @@ def smoothgrad(model, image, target=None, *, method="saliency", stdev=0.15, n_sa
         passes = 0
         for a, b in chunks(int(n_samples), batch_size, progress, "smoothgrad"):
             noise = torch.randn((b - a,) + tuple(x.shape[1:]), generator=gen, device=x.device)
-            noisy = x + noise * stdev
+            noisy = channels_last(x + noise * stdev)
             if "baselines" in inner:
                 inner_b = dict(inner, baselines=inner["baselines"].expand_as(noisy))
             else:
