@@ -63,29 +63,30 @@ def face_image(size=SIZE) -> np.ndarray:
 
 
 def best_seconds(fns: dict, repeat: int, min_time: float = 0.1) -> dict:
-    """Best per-call wall time of each callable. Each sample loops one callable for at least
-    ``min_time``; samples of all callables are interleaved so that the other jobs on the shared
-    machine slow them alike, and the best of ``repeat`` samples is the least disturbed."""
+    """Best single-call time of each callable. Each round calls every callable in turn for at
+    least ``min_time``, so that the other jobs on the shared machine slow them alike; the best
+    call over ``repeat`` rounds is the least disturbed one."""
     for fn in fns.values():
         fn()
     best = {k: float("inf") for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
-            loops, t0 = 0, CLOCK()
-            while True:
+            start = CLOCK()
+            while CLOCK() - start < min_time:
+                t0 = CLOCK()
                 fn()
-                loops += 1
-                dt = CLOCK() - t0
-                if dt >= min_time:
-                    break
-            best[k] = min(best[k], dt / loops)
+                best[k] = min(best[k], CLOCK() - t0)
     return best
 
 
-def split(inputs, batch: int) -> list:
-    """(N, C, H, W) -> channels-last batches of ``batch`` (the last one shorter), the layout
-    minplus gives the model (torch's CPU convolutions are fastest on it)."""
-    return [inputs[a:a + batch].contiguous(memory_format=torch.channels_last)
+def layout(x) -> torch.memory_format:
+    """The memory format of an (N, C, H, W) tensor: channels-last or contiguous (NCHW)."""
+    return torch.contiguous_format if x.is_contiguous() else torch.channels_last
+
+
+def split(inputs, batch: int, fmt) -> list:
+    """(N, C, H, W) -> batches of ``batch`` (the last one shorter) in memory format ``fmt``."""
+    return [inputs[a:a + batch].contiguous(memory_format=fmt)
             for a in range(0, len(inputs), batch)]
 
 
@@ -106,7 +107,7 @@ def model_alone(model, grad_batches=(), forward_batches=()):
 
 
 def path_points(x, n_steps):
-    """IG's points from the zero baseline to ``x`` with Gauss-Legendre alphas, (n_steps, C, H, W)."""
+    """IG's points from the zero baseline to ``x``, Gauss-Legendre alphas: (n_steps, C, H, W)."""
     alphas = 0.5 * (1 + np.polynomial.legendre.leggauss(n_steps)[0])
     return torch.as_tensor(alphas, dtype=x.dtype).view(-1, 1, 1, 1) * x
 
@@ -149,7 +150,8 @@ def cases(model, x):
     one = {1: model_alone(model, [x])}
     to_layer = {1: model_alone_to_layer(model, x, layer)}
     K = layer.out_channels
-    ig_ends = torch.cat([x, torch.zeros_like(x)])
+    fmt = layout(x)
+    ig_ends = torch.cat([x, torch.zeros_like(x)]).contiguous(memory_format=fmt)
     noisy = x + 0.15 * torch.randn((SG_SAMPLES,) + tuple(x.shape[1:]),
                                    generator=torch.Generator().manual_seed(0))
     masked = score_cam_inputs(model, x, layer)
@@ -166,7 +168,7 @@ def cases(model, x):
          {b: (lambda b=b: IntegratedGradients(model).attribute(
              x, target=TARGET, n_steps=IG_STEPS, internal_batch_size=b,
              return_convergence_delta=True)[0].sum(1)) for b in BATCHES},
-         {b: model_alone(model, split(path_points(x, IG_STEPS), b), [ig_ends])
+         {b: model_alone(model, split(path_points(x, IG_STEPS), b, fmt), [ig_ends])
           for b in BATCHES}, f"{IG_STEPS} + 2 fwd"),
         (f"smoothgrad ({SG_SAMPLES} samples)", "NoiseTunnel(Saliency)",
          {b: (lambda b=b: S.smoothgrad(model, x, target=TARGET, stdev=0.15,
@@ -176,7 +178,8 @@ def cases(model, x):
              x, nt_samples=SG_SAMPLES, nt_samples_batch_size=b, stdevs=0.15,
              target=TARGET).sum(1))
           for b in BATCHES},
-         {b: model_alone(model, split(noisy, b), [x]) for b in BATCHES}, f"{SG_SAMPLES} + 1 fwd"),
+         {b: model_alone(model, split(noisy, b, fmt), [x]) for b in BATCHES},
+         f"{SG_SAMPLES} + 1 fwd"),
         ("grad_cam", "LayerGradCam + interpolate",
          {1: lambda: S.grad_cam(model, x, target=TARGET)}, {1: captum_grad_cam}, to_layer, "1"),
         ("grad_cam_pp", "(none; LayerGradCam)",
@@ -184,17 +187,19 @@ def cases(model, x):
         (f"score_cam ({K} masks)", "(none)",
          {b: (lambda b=b: S.score_cam(model, x, target=TARGET, batch_size=b, progress=False))
           for b in BATCHES}, {},
-         {b: model_alone(model, (), [x] + split(masked, b)) for b in BATCHES}, f"1 + {K} fwd"),
+         {b: model_alone(model, (), [x] + split(masked, b, fmt)) for b in BATCHES}, f"1 + {K} fwd"),
     ]
 
 
-def best(fns: dict, repeat: int):
-    """(seconds, batch) of the fastest batch setting."""
-    if not fns:
-        return float("nan"), None
-    t = best_seconds(fns, repeat)
-    b = min(t, key=t.get)
-    return t[b], b
+def best_per_tool(tools: dict, repeat: int) -> dict:
+    """{tool: (seconds, batch)} of each tool's fastest batch setting, all timed interleaved."""
+    t = best_seconds({(tool, b): fn for tool, fns in tools.items() for b, fn in fns.items()},
+                     repeat)
+    out = {}
+    for tool, fns in tools.items():
+        b = min(fns, key=lambda b: t[tool, b]) if fns else None
+        out[tool] = (t[tool, b], b) if fns else (float("nan"), None)
+    return out
 
 
 def machine() -> str:
@@ -220,22 +225,28 @@ def main(argv=None) -> int:
     CLOCK = time.perf_counter if args.wall else time.process_time
     warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")
     model = BenchCNN().eval()
-    x = torch.from_numpy(face_image().astype(np.float32).transpose(2, 0, 1) / 255.0)[None]
+    hwc = torch.from_numpy(face_image().astype(np.float32) / np.float32(255))
+    # Every tool gets the same image in both memory layouts and is reported at its best.
+    inputs = {"NCHW": hwc.permute(2, 0, 1)[None].contiguous(),
+              "NHWC": hwc[None].permute(0, 3, 1, 2)}
+    rows = {name: cases(model, x) for name, x in inputs.items()}
     clock = "wall clock" if args.wall else "process CPU time"
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; {clock}")
-    print("| method | Captum equivalent | evaluations | model alone ms | Captum ms (best batch) "
-          "| ours ms (best batch) | ours / Captum | overhead Captum ms | overhead ours ms |")
+    print("| method | Captum equivalent | evaluations | model alone ms | Captum ms (best setting) "
+          "| ours ms (best setting) | ours / Captum | overhead Captum ms | overhead ours ms |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, ref_name, ours, ref, alone, evals in cases(model, x):
-        t_model, _ = best(alone, repeat)
-        t_ref, b_ref = best(ref, repeat)
-        t_ours, b_ours = best(ours, repeat)
-        ratio = t_ours / t_ref if ref else float("nan")
-        ref_cell = f"{1e3 * t_ref:.1f} ({b_ref})" if ref else "—"
-        over_ref = f"{1e3 * (t_ref - t_model):.1f}" if ref else "—"
+    for i, (name, ref_name, *_, evals) in enumerate(rows["NCHW"]):
+        tools = {tool: {f"{b}, {lay}": fn for lay in inputs for b, fn in rows[lay][i][k].items()}
+                 for tool, k in (("ours", 2), ("captum", 3), ("model", 4))}
+        res = best_per_tool(tools, repeat)
+        (t_model, _), (t_ref, b_ref), (t_ours, b_ours) = res["model"], res["captum"], res["ours"]
+        has_ref = bool(tools["captum"])
+        ref_cell = f"{1e3 * t_ref:.1f} ({b_ref})" if has_ref else "—"
+        ratio = f"{t_ours / t_ref:.2f}x" if has_ref else "—"
+        over_ref = f"{1e3 * (t_ref - t_model):.1f}" if has_ref else "—"
         print(f"| {name} | {ref_name} | {evals} | {1e3 * t_model:.1f} | {ref_cell} | "
-              f"{1e3 * t_ours:.1f} ({b_ours}) | {'—' if not ref else f'{ratio:.2f}x'} | "
-              f"{over_ref} | {1e3 * (t_ours - t_model):.1f} |")
+              f"{1e3 * t_ours:.1f} ({b_ours}) | {ratio} | {over_ref} | "
+              f"{1e3 * (t_ours - t_model):.1f} |")
     return 0
 
 

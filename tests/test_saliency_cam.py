@@ -77,8 +77,9 @@ def test_grad_cam_on_a_named_layer_and_a_verification_target(image):
 
 def test_grad_cam_and_pp_closed_forms_on_a_global_average_pooling_head(image):
     # With A -> GAP -> linear, dS/dA_k = W_ck / (h w) everywhere, so Grad-CAM is the original
-    # CAM relu(sum_k W_ck A_k) / (h w), with A the ReLU's output ("features.3"), and Grad-CAM++'s alphas have the closed form
-    # g^2 / (2 g^2 + sum(A_k) g^3): both computed here from the weights, not from autograd.
+    # CAM relu(sum_k W_ck A_k) / (h w), with A the ReLU's output ("features.3"), and
+    # Grad-CAM++'s alphas have the closed form g^2 / (2 g^2 + sum(A_k) g^3): both computed
+    # here from the weights, not from autograd.
     net = GAPNet().eval()
     x = as_input(image)
     acts = net.features(x)[0].detach()
@@ -90,8 +91,8 @@ def test_grad_cam_and_pp_closed_forms_on_a_global_average_pooling_head(image):
     alpha = g ** 2 / (2 * g ** 2 + acts.sum(dim=(1, 2)) * g ** 3 + 1e-6)
     w = F.relu(g) * alpha * hw
     cam_pp = F.relu((w[:, None, None] * acts).sum(0))
-    close(grad_cam_pp(net, image, target=target, layer="features.3").map, upsampled(cam_pp[None, None]),
-          atol_rel=1e-5, rtol=1e-4)
+    close(grad_cam_pp(net, image, target=target, layer="features.3").map,
+          upsampled(cam_pp[None, None]), atol_rel=1e-5, rtol=1e-4)
 
 
 def test_score_cam_batched_masks_equal_a_channel_by_channel_loop(net, image):

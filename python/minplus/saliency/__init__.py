@@ -4,7 +4,8 @@ from .saliency_map import SaliencyMap
 
 __all__ = ["SaliencyMap"]
 
-from .cam import CAM, GradCAM, GradCAMPlusPlus, ScoreCAM, find_layer, grad_cam, grad_cam_pp, score_cam
+from .cam import (CAM, GradCAM, GradCAMPlusPlus, ScoreCAM, find_layer, grad_cam, grad_cam_pp,
+                  score_cam)
 from .gradient import input_x_gradient, integrated_gradients, saliency, smoothgrad
 from .targets import ClassTarget, VerificationTarget
 

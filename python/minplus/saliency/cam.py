@@ -109,8 +109,8 @@ class CAM:
             raise LayerNotFoundError(f"layer {name!r} was not called in the model's forward pass")
         acts = seen[-1]  # a layer called more than once: its last use, as pytorch-grad-cam
         if not isinstance(acts, torch.Tensor) or acts.ndim != 4:
-            raise ShapeError(f"layer {name!r} must output (N, K, h, w) feature maps, got "
-                             f"{tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__}")
+            got = tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__
+            raise ShapeError(f"layer {name!r} must output (N, K, h, w) feature maps, got {got}")
         target = as_target(target, out)
         score = target.score(out)
         grads = None

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from ..baselines import gaussian_blur
-from .whitebox import (channels_last, chunks, explain_images, input_gradients, outputs_of,
-                       prepare_like)
+from .whitebox import (channel_sum, channels_last, chunks, explain_images, input_gradients,
+                       outputs_of, prepare_like)
 from .targets import as_target
 
 IG_METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
@@ -146,7 +146,7 @@ def saliency(model, image, target=None, *, abs=True, preprocess=None):
     def explain_one(x, raw, t):
         grads, scores, t = input_gradients(model, x, t)
         attr = grads.abs() if abs else grads
-        return attr[0].sum(0), t, scores[0], 1, {"backward_passes": 1}
+        return channel_sum(attr[0]), t, scores[0], 1, {"backward_passes": 1}
 
     return explain_images("saliency", model, image, target, preprocess, explain_one)
 
@@ -165,7 +165,7 @@ def input_x_gradient(model, image, target=None, *, preprocess=None):
     """
     def explain_one(x, raw, t):
         grads, scores, t = input_gradients(model, x, t)
-        return (grads * x)[0].sum(0), t, scores[0], 1, {"backward_passes": 1}
+        return channel_sum((grads * x)[0]), t, scores[0], 1, {"backward_passes": 1}
 
     return explain_images("input_x_gradient", model, image, target, preprocess, explain_one)
 
@@ -196,7 +196,9 @@ def integrated_gradients(model, image, target=None, *, baseline="zeros", n_steps
         max(h, w) / 16); or an (H, W, C) array (through ``preprocess``) or a model-input tensor.
     n_steps : int
         Points on the path.
-    method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}
+    method : str
+        Quadrature, as Captum's: "gausslegendre", "riemann_left", "riemann_right",
+        "riemann_middle" or "riemann_trapezoid".
     internal_batch_size : int, optional
         Path points per forward+backward pass (all at once if None).
     progress : bool
@@ -228,7 +230,7 @@ def integrated_gradients(model, image, target=None, *, baseline="zeros", n_steps
                  "relative_gap": gap / abs(delta) if delta != 0 else float("inf"),
                  "baseline_score": float(ends[1]), "n_steps": n_steps, "quadrature": method,
                  "backward_passes": passes}
-        return attr[0].sum(0), t, ends[0], passes + 2, extra
+        return channel_sum(attr[0]), t, ends[0], passes + 2, extra
 
     return explain_images("integrated_gradients", model, image, target, preprocess, explain_one)
 
@@ -322,6 +324,6 @@ def smoothgrad(model, image, target=None, *, method="saliency", stdev=0.15, n_sa
                 "vargrad": mean_sq - mean * mean}[nt_type]
         extra = {"wrapped": name, "nt_type": nt_type, "stdev": stdev, "n_samples": n_samples,
                  "seed": seed, "backward_passes": passes}
-        return attr.sum(0), t, clean[0], passes + 1, extra
+        return channel_sum(attr), t, clean[0], passes + 1, extra
 
     return explain_images("smoothgrad", model, image, target, preprocess, explain_one)

@@ -56,8 +56,9 @@ class VerificationTarget:
     """
 
     def __init__(self, reference):
-        ref = torch.as_tensor(np.asarray(reference.detach().cpu() if isinstance(reference, torch.Tensor)
-                                         else reference, dtype=np.float32))
+        if isinstance(reference, torch.Tensor):
+            reference = reference.detach().cpu().numpy()
+        ref = torch.as_tensor(np.asarray(reference, dtype=np.float32))
         if ref.ndim == 2 and ref.shape[0] == 1:
             ref = ref[0]
         if ref.ndim != 1 or ref.numel() == 0:
