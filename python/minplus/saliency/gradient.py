@@ -79,22 +79,28 @@ def _ig_attributions(model, inputs, target, baselines=None, n_steps=50,
         baselines = torch.zeros_like(inputs)
     n, (c, h, w) = len(inputs), inputs.shape[1:]
     diff = inputs - baselines
-    # Rows [baselines; diffs], flattened channels-last: a chunk's path points are one matrix
-    # product with coefficients (1 on its baseline, alpha on its diff), and its weighted
-    # gradients are added back to their inputs by another, so no n_steps x N copy of the path
-    # is ever materialised.
+    # Rows [baselines; diffs], flattened channels-last: the path points of a chunk are one
+    # matrix product with coefficients (1 on a point's baseline, alpha on its diff) written into
+    # one reused buffer, and its weighted gradients are added back to their inputs by another
+    # product, so no n_steps x N copy of the path is ever materialised.
     ends = torch.cat([baselines, diff]).permute(0, 2, 3, 1).reshape(2 * n, -1)
-    acc = torch.zeros_like(ends[:n])
     total = n * len(alphas)
+    point, image = torch.arange(total), torch.arange(total) // len(alphas)
+    step = point % len(alphas)
+    coef = torch.zeros(total, 2 * n, dtype=inputs.dtype)
+    coef[point, image] = 1.0
+    coef[point, n + image] = alphas.cpu()[step]
+    coef = coef.to(inputs.device)
+    weights = coef[:, :n].t() * steps[step.to(inputs.device)]
+    acc = torch.zeros_like(ends[:n])
+    size = total if internal_batch_size is None else min(total, int(internal_batch_size))
+    buffer = torch.empty(size, ends.shape[1], dtype=inputs.dtype, device=inputs.device)
     for a, b in chunks(total, internal_batch_size, progress, "integrated gradients"):
-        idx = torch.arange(a, b, device=inputs.device)
-        i, j, rows = idx // len(alphas), idx % len(alphas), idx - a
-        coef = torch.zeros(b - a, 2 * n, dtype=inputs.dtype, device=inputs.device)
-        coef[rows, i] = 1.0
-        coef[rows, n + i] = alphas[j]
-        points = (coef @ ends).view(b - a, h, w, c).permute(0, 3, 1, 2)
-        grads, _, _ = input_gradients(model, points, target)
-        acc.addmm_(coef[:, :n].t() * steps[j], grads.permute(0, 2, 3, 1).reshape(b - a, -1))
+        # The buffer is safe to overwrite: the previous chunk's graph is gone after its backward.
+        flat = torch.mm(coef[a:b], ends, out=buffer[:b - a])
+        grads, _, _ = input_gradients(model, flat.view(b - a, h, w, c).permute(0, 3, 1, 2),
+                                      target)
+        acc.addmm_(weights[:, a:b], grads.permute(0, 2, 3, 1).reshape(b - a, -1))
     return acc.view(n, h, w, c).permute(0, 3, 1, 2) * diff, total
 
 
