@@ -40,11 +40,11 @@ def eval_mode(model: torch.nn.Module):
 
     Each submodule's own flag is restored, so a model that was partly in train mode stays so.
     """
-    # Only the modules in train mode are switched and switched back: a model already in eval
-    # mode (the usual case) costs one walk over its modules and no attribute writes.
+    # A model already in eval mode (the usual case) costs one walk over its modules; otherwise
+    # model.eval() (honouring any override of train()) and the train-mode modules are restored.
     training = [m for m in model.modules() if m.training]
-    for m in training:
-        m.training = False
+    if training:
+        model.eval()
     try:
         with torch.enable_grad():
             yield model
