@@ -214,6 +214,30 @@ def test_tensor_and_preprocessed_inputs_agree(net, image):
     assert small.map.shape == (32, 32)
 
 
+class ViewingMLP(torch.nn.Module):
+    """Flattens its raw input with .view, which needs contiguous NCHW (not channels-last)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(5)
+        self.fc = torch.nn.Linear(3 * 32 * 32, 4)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(x.view(len(x), -1)))
+
+
+def test_a_model_that_views_its_input_gets_contiguous_inputs(image):
+    mlp = ViewingMLP().eval()
+    x = as_input(image)
+    close(saliency(mlp, image, target=2, abs=False).map,
+          Saliency(mlp).attribute(x.contiguous(), target=2, abs=False))
+    ig = integrated_gradients(mlp, image, target=2, n_steps=8, internal_batch_size=3,
+                              progress=False)
+    close(ig.map, IntegratedGradients(mlp).attribute(x.contiguous(), target=2, n_steps=8),
+          atol_rel=1e-5, rtol=1e-4)
+    assert smoothgrad(mlp, image, target=1, n_samples=4, progress=False).map.shape == (32, 32)
+
+
 def test_eval_mode_is_used_and_each_module_mode_restored(image):
     net = torch.nn.Sequential(SmallCNN(seed=4), torch.nn.Dropout(0.5), torch.nn.BatchNorm1d(5))
     net.train()

@@ -4,15 +4,18 @@ Turns the user's image(s) into model inputs, checks that the model is a differen
 module, runs it in eval mode (restoring its modes after), computes target scores and their input
 gradients chunk by chunk, and wraps each image's attribution into a :class:`SaliencyMap`.
 
-Model inputs are laid out channels-last (NHWC strides, ``torch.channels_last``): shapes and values
-are unchanged, but torch's CPU convolutions run on them about twice as fast as on NCHW here, and an
-(H, W, C) image becomes one without a copy. The methods keep that layout for the inputs they build
-(IG's path points, SmoothGrad's noisy copies, Score-CAM's masked inputs).
+Models with 2-D convolutions get their inputs laid out channels-last (NHWC strides,
+``torch.channels_last``): shapes and values are unchanged, but torch's CPU convolutions run on
+them about twice as fast as on NCHW here, and an (H, W, C) image becomes one without a copy. The
+methods build their inputs in that layout (IG's path points, SmoothGrad's noisy copies, Score-CAM's
+masked inputs). Other models get contiguous NCHW inputs, which a model that ``view``s its raw
+input needs.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -167,9 +170,22 @@ def channels_last(x: torch.Tensor, device=None) -> torch.Tensor:
     return x.to(device=device, memory_format=torch.channels_last)
 
 
+_INPUT_FORMATS = weakref.WeakKeyDictionary()
+
+
+def input_format(model: torch.nn.Module) -> torch.memory_format:
+    """``torch.channels_last`` for a model with an ``nn.Conv2d``, else contiguous NCHW."""
+    fmt = _INPUT_FORMATS.get(model)
+    if fmt is None:
+        convolutional = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+        fmt = torch.channels_last if convolutional else torch.contiguous_format
+        _INPUT_FORMATS[model] = fmt
+    return fmt
+
+
 def outputs_of(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The model's outputs for a (N, C, H, W) batch as an (N, D) tensor (ModelError otherwise)."""
-    out = model(x)
+    out = model(x.contiguous(memory_format=input_format(model)))
     if not isinstance(out, torch.Tensor):
         raise ModelError(f"the model returned {type(out).__name__}; white-box methods need a "
                          "tensor of scores or embeddings")
@@ -204,7 +220,7 @@ def input_gradients(model: torch.nn.Module, x: torch.Tensor, target):
     scores : (N,) tensor, detached
     target : the resolved target
     """
-    x = x.detach().requires_grad_(True)
+    x = x.contiguous(memory_format=input_format(model)).detach().requires_grad_(True)
     out = outputs_of(model, x)
     if out.grad_fn is None:
         raise no_gradient_error("the model's output")
