@@ -7,4 +7,6 @@ namespace minplus::bindings {
 void register_subsets(pybind11::module_& m);
 void register_masking(pybind11::module_& m);
 void register_lattice(pybind11::module_& m);
+void register_blend(pybind11::module_& m);
+void register_rise(pybind11::module_& m);
 }  // namespace minplus::bindings

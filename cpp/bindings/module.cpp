@@ -5,4 +5,6 @@ PYBIND11_MODULE(_core, m) {
   minplus::bindings::register_subsets(m);
   minplus::bindings::register_masking(m);
   minplus::bindings::register_lattice(m);
+  minplus::bindings::register_blend(m);
+  minplus::bindings::register_rise(m);
 }
