@@ -73,5 +73,8 @@ class ClosedFormRegression(CaptumModel):
         self.coef, self.intercept = sol[:-1], sol[-1]
         return {}
 
+    def __call__(self, x):
+        return x.double() @ self.coef + self.intercept
+
     def representation(self):
         return self.coef[None].float()
