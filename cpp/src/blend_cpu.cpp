@@ -9,40 +9,52 @@
 namespace minplus {
 namespace {
 
-inline void store_value(float v, DType d, void* out, int64_t i) {
-  switch (d) {
-    case DType::u8: {
-      const float r = std::nearbyint(v);
-      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(std::min(std::max(r, 0.0f), 255.0f));
-      break;
-    }
-    case DType::f16: static_cast<uint16_t*>(out)[i] = float_to_half(v); break;
-    case DType::f32: static_cast<float*>(out)[i] = v; break;
+template <DType D>
+inline void store_value(float v, void* out, int64_t i) {
+  if constexpr (D == DType::u8) {
+    const float r = std::nearbyint(v);
+    static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(std::min(std::max(r, 0.0f), 255.0f));
+  } else if constexpr (D == DType::f16) {
+    static_cast<uint16_t*>(out)[i] = float_to_half(v);
+  } else {
+    static_cast<float*>(out)[i] = v;
   }
 }
 
-// One row y of image b, alpha given per pixel of the row.
-inline void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_row, DType d,
-                      void* out) {
+// One row y of image b, alpha given per pixel of the row; the dtype is a template parameter so
+// the inner loops carry no branch and vectorise.
+template <DType D>
+void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_row, void* out) {
   const int64_t P = static_cast<int64_t>(f.H) * f.W;
   const int C = f.C;
   const float* img = static_cast<const float*>(f.image);
   const float* base = static_cast<const float*>(f.baseline);
   const int64_t off = b * P * C;
   if (f.layout == Layout::hwc) {
+    const int64_t i0 = y * f.W * C;
     for (int64_t x = 0; x < f.W; ++x) {
       const float a = alpha_row[x];
-      const int64_t i0 = (y * f.W + x) * C;
-      for (int c = 0; c < C; ++c) store_value(base[i0 + c] + a * (img[i0 + c] - base[i0 + c]), d,
-                                              out, off + i0 + c);
+      for (int c = 0; c < C; ++c) {
+        const int64_t i = i0 + x * C + c;
+        store_value<D>(base[i] + a * (img[i] - base[i]), out, off + i);
+      }
     }
   } else {
     for (int c = 0; c < C; ++c) {
       const int64_t i0 = c * P + y * f.W;
       for (int64_t x = 0; x < f.W; ++x)
-        store_value(base[i0 + x] + alpha_row[x] * (img[i0 + x] - base[i0 + x]), d, out,
-                    off + i0 + x);
+        store_value<D>(base[i0 + x] + alpha_row[x] * (img[i0 + x] - base[i0 + x]), out,
+                       off + i0 + x);
     }
+  }
+}
+
+inline void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_row, DType d,
+                      void* out) {
+  switch (d) {
+    case DType::u8: blend_row<DType::u8>(f, b, y, alpha_row, out); break;
+    case DType::f16: blend_row<DType::f16>(f, b, y, alpha_row, out); break;
+    case DType::f32: blend_row<DType::f32>(f, b, y, alpha_row, out); break;
   }
 }
 

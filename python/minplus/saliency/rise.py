@@ -60,7 +60,8 @@ def _rise_one(model, image, target, n_masks, s, p, baseline, seed, progress):
         for first in range(0, n_masks, _CHUNK):
             masks = rise_masks(min(_CHUNK, n_masks - first), (H, W), s, p, seed, first)
             scores = score(model, AlphaMasker(image, masks, base), np.arange(len(masks)), target)
-            total += np.tensordot(scores, masks, axes=1)
+            # float32 product (the masks stay float32), accumulated in float64 across chunks
+            total += (scores.astype(np.float32) @ masks.reshape(len(masks), -1)).reshape(H, W)
             bar.update(len(masks))
     return total / (n_masks * p), n_masks, None, {"s": s, "p": p, "seed": seed}
 

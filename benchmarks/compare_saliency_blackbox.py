@@ -1,0 +1,250 @@
+"""Black-box saliency vs Captum 0.9 in one run: time, model time and overhead at equal model
+evaluations; exact region Shapley vs Captum's ShapleyValueSampling at equal accuracy; the MinPlus
+map against a batch-1 implementation of the same algorithm.
+
+Every method explains class 3 of the same fixed-weight 3-conv CNN (tests/blackbox_reference.py)
+on a real photo at 112 x 112 on the CPU. Captum runs at its best perturbations_per_eval in
+{1, 8, 64}; ours scores through a numpy callable in batches of 64. "model" is the network alone
+on the same number of inputs in batches of 64; overhead = time - model.
+
+Run: PYTHONPATH=python python -m benchmarks.compare_saliency_blackbox [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+from captum.attr import FeatureAblation, KernelShap, Lime, Occlusion, ShapleyValueSampling
+
+from benchmarks.blackbox_workloads import (MODEL, NET, TARGET, ClosedFormRegression,
+                                           astronaut_image, feature_mask, grid_labels,
+                                           model_seconds, nchw)
+from minplus.models.base import as_model
+from minplus.saliency import (kernel_shap, lime, minplus_map, occlusion, region_occlusion, rise,
+                              shapley_values)
+from minplus.saliency.minplus_map import PRESETS, window_grid
+from minplus.saliency.rise import rise_masks
+
+
+def best_of(fn, repeat: int):
+    """(best wall time, last result) of ``repeat`` calls."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def captum_best(run, repeat: int):
+    """Captum's best time over perturbations_per_eval in {1, 8, 64}: (seconds, ppe, result)."""
+    rows = [(*best_of(lambda: run(ppe), repeat), ppe) for ppe in (1, 8, 64)]
+    t, out, ppe = min(rows, key=lambda r: r[0])
+    return t, ppe, out
+
+
+def numpy_rise(image, n_masks, s, p, seed):
+    """RISE as the paper's code does it: masks from the same core generator, then numpy
+    blending of the whole batch and the model called on it (no fused rendering)."""
+    H, W = image.shape[:2]
+    total = np.zeros((H, W))
+    for first in range(0, n_masks, 256):
+        m = rise_masks(min(256, n_masks - first), (H, W), s, p, seed, first)
+        scores = np.concatenate([MODEL(image[None] * m[i:i + 64, :, :, None])[:, TARGET]
+                                 for i in range(0, len(m), 64)])
+        total += np.tensordot(scores, m, axes=1)
+    return total / (n_masks * p)
+
+
+def method_rows(size: int, repeat: int, quick: bool) -> list[tuple]:
+    img = astronaut_image(size)
+    x = nchw(img)
+    model = as_model(MODEL, batch_size=64)
+    labels = grid_labels(size, 7)  # 49 regions
+    mask = feature_mask(labels)
+    n_samples = 200 if quick else 500
+    rows = []
+
+    def add(name, ours_fn, captum_fn, evaluations, check):
+        t_ours, ours = best_of(ours_fn, repeat)
+        if captum_fn is None:
+            t_ref, ppe, ref = None, None, None
+        else:
+            t_ref, ppe, ref = captum_best(captum_fn, repeat)
+        t_model = min(model_seconds(img, evaluations) for _ in range(3))
+        rows.append((name, evaluations, t_ours, t_ref, ppe, t_model, check(ours, ref)))
+
+    add("occlusion 16/8",
+        lambda: occlusion(model, img, TARGET, window=16, stride=8, progress=False),
+        lambda ppe: Occlusion(NET).attribute(x, sliding_window_shapes=(3, 16, 16),
+                                             strides=(3, 8, 8), baselines=0.0, target=TARGET,
+                                             perturbations_per_eval=ppe),
+        1 + len(np.arange(0, size - 16 + 1, 8)) ** 2,
+        lambda o, r: f"max |diff| {np.abs(o.map - r[0, 0].numpy()).max():.1e}")
+    add("region occlusion (49)",
+        lambda: region_occlusion(model, img, labels, TARGET, progress=False),
+        lambda ppe: FeatureAblation(NET).attribute(x, baselines=0.0, target=TARGET,
+                                                   feature_mask=mask, perturbations_per_eval=ppe),
+        50, lambda o, r: f"max |diff| {np.abs(o.map - r[0, 0].numpy()).max():.1e}")
+    add(f"LIME (49 regions, {n_samples})",
+        lambda: lime(model, img, labels, TARGET, n_samples=n_samples, progress=False),
+        lambda ppe: Lime(NET, interpretable_model=ClosedFormRegression()).attribute(
+            x, baselines=0.0, target=TARGET, feature_mask=mask, n_samples=n_samples,
+            perturbations_per_eval=ppe),
+        n_samples, lambda o, r: "different kernels: not compared")
+    add(f"KernelSHAP (49 regions, {n_samples})",
+        lambda: kernel_shap(model, img, labels, TARGET, n_samples=n_samples - 2,
+                            progress=False),
+        lambda ppe: _captum_kernel_shap(x, mask, n_samples, ppe), n_samples,
+        lambda o, r: f"map corr {np.corrcoef(o.map.ravel(), r[0, 0].numpy().ravel())[0, 1]:.2f}")
+    n_masks = 500 if quick else 2000
+    add(f"RISE ({n_masks} masks, s=8)",
+        lambda: rise(model, img, TARGET, n_masks=n_masks, s=8, progress=False),
+        None, n_masks, lambda o, r: "Captum has no RISE")
+    t_np, ref = best_of(lambda: numpy_rise(img, n_masks, 8, 0.5, 0), repeat)
+    last = rows[-1]
+    ours_map = rise(model, img, TARGET, n_masks=n_masks, s=8, progress=False).map
+    rows[-1] = (last[0], last[1], last[2], t_np, "numpy", last[5],
+                f"vs numpy RISE: max |diff| {np.abs(ours_map - ref).max():.1e}")
+    return rows
+
+
+def _captum_kernel_shap(x, mask, n_samples, ppe):
+    ks = KernelShap(NET)
+    ks.interpretable_model = ClosedFormRegression()
+    return ks.attribute(x, baselines=0.0, target=TARGET, feature_mask=mask, n_samples=n_samples,
+                        perturbations_per_eval=ppe)
+
+
+def shapley_rows(size: int, quick: bool) -> list[tuple]:
+    """Exact lattice Shapley (n = 10 regions) vs ShapleyValueSampling until it is as accurate."""
+    img = astronaut_image(size)
+    x = nchw(img)
+    labels = np.repeat((np.arange(size) * 10 // size)[None], size, axis=0)  # 10 vertical bands
+    mask = feature_mask(labels)
+    t_ours, ours = best_of(lambda: shapley_values(as_model(MODEL, batch_size=64), img, labels,
+                                                   TARGET, progress=False), 2)
+    exact = np.array(list(ours.regions.values()))
+    tol = 0.01 * np.abs(exact).max()
+    rows = [("exact lattice Shapley (ours)", ours.evaluations, t_ours, 0.0)]
+    for perms in ((5, 20, 80) if quick else (5, 20, 80, 320)):
+        torch.manual_seed(0)
+        t0 = time.perf_counter()
+        ref = ShapleyValueSampling(NET).attribute(x, baselines=0.0, target=TARGET,
+                                                  feature_mask=mask, n_samples=perms,
+                                                  perturbations_per_eval=64)
+        t = time.perf_counter() - t0
+        vals = np.array([ref[0, 0][torch.from_numpy(labels) == r][0].item() for r in range(10)])
+        rows.append((f"Captum ShapleyValueSampling, {perms} permutations", perms * 10 + 1, t,
+                     np.abs(vals - exact).max()))
+    return rows, tol
+
+
+def reference_minplus(image, target_index, window, stride, steps, threshold, smooth):
+    """The same MinPlus algorithm, one query at a time, rendered in numpy: the speed reference."""
+    from minplus.baselines import gaussian_blur
+
+    H, W = image.shape[:2]
+    centres, taps = window_grid((H, W), window, stride)
+    R = len(taps) // 2
+    windows = []
+    for cy, cx in centres:
+        gy, gx = np.zeros(H, np.float32), np.zeros(W, np.float32)
+        for y in range(max(0, cy - R), min(H, cy + R + 1)):
+            gy[y] = taps[y - cy + R]
+        for x in range(max(0, cx - R), min(W, cx + R + 1)):
+            gx[x] = taps[x - cx + R]
+        windows.append(gy[:, None] * gx[None, :])
+    windows = np.stack(windows)
+    f = lambda im: MODEL(im[None])[0, target_index]
+    blend = lambda a: (a[..., None] * image).astype(np.float32)  # black baseline
+    s0 = f(image)
+    maps = []
+    for add in (False, True):
+        keep = np.full((H, W), 1.0 if add is False else 0.0, np.float32)
+        current = s0 if not add else f(blend(keep))
+        remaining, first, greedy = list(range(len(centres))), None, np.zeros((H, W))
+        for _ in range(steps):
+            cand = [(1 - (1 - keep) * (1 - windows[i])) if add else keep * (1 - windows[i])
+                    for i in remaining]
+            s = np.array([f(blend(a.astype(np.float32))) for a in cand])
+            change = (s - current) * (1 if add else -1)
+            if first is None:
+                first = change
+            b = int(np.argmax(change))
+            if change[b] < threshold:
+                break
+            greedy += change[b] * windows[remaining[b]]
+            keep = cand[b].astype(np.float32)
+            current = s[b]
+            remaining.pop(b)
+        maps += [np.tensordot(first, windows, axes=1) / np.maximum(windows.sum(0), 1e-12),
+                 greedy]
+    norm = [m / np.abs(m).max() if np.abs(m).max() > 0 else m for m in maps]
+    return gaussian_blur(np.mean(norm, axis=0).astype(np.float32), smooth)
+
+
+def minplus_rows(quick: bool) -> list[tuple]:
+    img = astronaut_image(256)
+    p = dict(PRESETS["normal"])
+    if quick:
+        p["steps"] = 3
+    t0 = time.perf_counter()
+    ours = minplus_map(as_model(MODEL, batch_size=64), img, TARGET, window=p["window"],
+                       stride=p["stride"], steps=p["steps"], threshold=p["threshold"],
+                       progress=False)
+    t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = reference_minplus(img, TARGET, p["window"], p["stride"], p["steps"], p["threshold"],
+                            p["stride"])
+    t_ref = time.perf_counter() - t0
+    steps = (len(ours.extra["minus"]["windows"]), len(ours.extra["plus"]["windows"]))
+    return [(ours.evaluations, steps, t_ours, t_ref, np.abs(ours.map - ref).max(),
+             model_seconds(img, ours.evaluations))]
+
+
+def machine() -> str:
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python "
+            f"{platform.python_version()}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer samples and repeats")
+    args = ap.parse_args(argv)
+    repeat = 1 if args.quick else 3
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    print("\n| method (112x112) | evals | ours s | Captum s (ppe) | model s | ours overhead | "
+          "Captum overhead | time ratio | overhead ratio | agreement |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, ev, t, t_ref, ppe, t_model, check in method_rows(112, repeat, args.quick):
+        o = t - t_model
+        if t_ref is None:
+            print(f"| {name} | {ev} | {t:.3f} | - | {t_model:.3f} | {o:.3f} | - | - | - | {check} |")
+            continue
+        o_ref = t_ref - t_model
+        print(f"| {name} | {ev} | {t:.3f} | {t_ref:.3f} ({ppe}) | {t_model:.3f} | {o:.3f} | "
+              f"{o_ref:.3f} | {t / t_ref:.2f}x | {o / o_ref:.2f}x | {check} |")
+    rows, tol = shapley_rows(112, args.quick)
+    print(f"\n| Shapley, 10 regions (112x112) | evals | seconds | max abs error vs exact "
+          f"(target {tol:.1e} = 1% of max |phi|) |")
+    print("|---|---|---|---|")
+    for name, ev, t, err in rows:
+        print(f"| {name} | {ev} | {t:.3f} | {err:.1e} |")
+    print("\n| MinPlus normal preset (256x256) | evals | greedy steps (minus, plus) | ours s | "
+          "batch-1 s | speed-up | max |diff| of maps | model alone s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for ev, steps, t, t_ref, diff, t_model in minplus_rows(args.quick):
+        print(f"| seconds per face | {ev} | {steps} | {t:.2f} | {t_ref:.2f} | {t_ref / t:.1f}x | "
+              f"{diff:.1e} | {t_model:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
