@@ -35,7 +35,8 @@ def numpy_model(net: torch.nn.Module):
 
     @torch.no_grad()
     def scores(images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
+        # contiguous NCHW, as Captum feeds the network: the model costs the same in both tools
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().contiguous()
         if images.dtype == np.uint8:
             x = x / 255.0
         return net(x).double().numpy()

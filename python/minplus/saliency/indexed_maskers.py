@@ -74,12 +74,13 @@ class IndexedMasker(Masker):
 
 def _to_device(host: np.ndarray, out, shape, dtype):
     from .. import cuda_arrays
-    import torch  # noqa: F401  (a CUDA out is a torch tensor or a cupy array)
 
     if out is None:
         out = cuda_arrays.empty(shape, dtype)
     cuda_arrays.check_out(out, shape, dtype)
     if cuda_arrays.library(out) == "torch":
+        import torch
+
         out.copy_(torch.from_numpy(host))
     else:
         out.set(host)

@@ -63,7 +63,7 @@ def _kernel_shap_one(model, image, target, regions, names, n_samples, baseline, 
     if n < 2:
         raise RegionError(f"kernel_shap needs n >= 2 regions, got n={n}")
     full = (1 << n) - 1
-    exact = n < 63 and (1 << n) - 2 <= n_samples
+    exact = (1 << n) - 2 <= n_samples
     if exact:
         coalitions = np.arange(1, full, dtype=np.uint64)
         weight = shapley_kernel(n)[popcount(coalitions)]

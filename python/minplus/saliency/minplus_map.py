@@ -151,8 +151,7 @@ def minplus_map(model, image, target=None, preset="normal", window=None, stride=
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     p = PRESETS[preset]
     arr = np.asarray(image)
-    side = min(arr.shape[-3:-1]) if arr.ndim >= 3 and arr.shape[-1] <= 4 else min(arr.shape[-2:])
-    scale = side / 256.0
+    scale = min(arr.shape[:2] if arr.ndim <= 3 else arr.shape[1:3]) / 256.0
     window = int(window or max(3, round(p["window"] * scale)))
     stride = int(stride or max(1, round(p["stride"] * scale)))
     steps = int(p["steps"] if steps is None else steps)

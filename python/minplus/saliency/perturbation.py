@@ -133,7 +133,7 @@ def run(method: str, model, image, target, explain_one, **options):
     evaluation made here to resolve the target is added to ``evaluations``.
     """
     model = as_model(model)
-    arr = np.asarray(image) if not isinstance(image, np.ndarray) else image
+    arr = np.asarray(image)
     if arr.ndim == 4:
         return [run(method, model, arr[b], target, explain_one, **options)
                 for b in range(len(arr))]
