@@ -13,6 +13,7 @@ from captum.attr import FeatureAblation, KernelShap, Occlusion, ShapleyValues
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minplus import RegionMap
 from minplus.errors import RegionError, ShapeError, TargetError
 from minplus.models.base import as_model
 from minplus.saliency import (SaliencyMap, banzhaf_values, kernel_shap, lime, occlusion, rise,
@@ -275,14 +276,21 @@ def test_region_inputs_are_checked():
         lime(MODEL, IMAGE, labels[:16], progress=False)
     with pytest.raises(RegionError, match="names has 3"):
         kernel_shap(MODEL, IMAGE, labels, names=["a", "b", "c"], progress=False)
-
-    class Parsed:  # any object with labels / names / context reads as a RegionMap
-        pass
-
-    parsed = Parsed()
-    parsed.labels, parsed.names, parsed.context = labels, ["tl", "tr", "bl", "br"], "keep"
-    m = region_occlusion(MODEL, IMAGE, parsed, target=TARGET, progress=False)
-    assert list(m.regions) == ["tl", "tr", "bl", "br"]
+    rm = RegionMap(labels, ["tl", "tr", "bl", "br", "empty"])
+    with pytest.raises(RegionError, match="names has 4"):
+        kernel_shap(MODEL, IMAGE, rm, names=["a", "b", "c", "d"], progress=False)
+    m = region_occlusion(MODEL, IMAGE, rm, target=TARGET, progress=False)
+    assert m.regions["empty"] == pytest.approx(0.0, abs=ATOL)  # same image, another batch
+    assert list(m.regions)[:4] == ["tl", "tr", "bl", "br"]
+    same = region_occlusion(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    np.testing.assert_array_equal(m.map, same.map)
+    # a RegionMap's context policy is honoured: masking the context changes the map
+    framed = labels.copy()
+    framed[:4] = -1
+    keep = region_occlusion(MODEL, IMAGE, RegionMap(framed, list("abcd")), TARGET, progress=False)
+    drop = region_occlusion(MODEL, IMAGE, RegionMap(framed, list("abcd"), context="mask"), TARGET,
+                            progress=False)
+    assert keep.regions != drop.regions
 
 
 def test_model_sees_full_batches():

@@ -86,9 +86,10 @@ def unmasked_scores(model, image: np.ndarray) -> np.ndarray:
 def region_labels(regions, names, shape) -> tuple[np.ndarray, list[str], str]:
     """(labels (H, W) int32, names, context) from a RegionMap-like object or a labels array.
 
-    A RegionMap-like object has ``labels`` and optionally ``names`` and ``context``; a plain
-    array gets names "r0", "r1", ... unless ``names`` is given. Raises ShapeError when the labels
-    do not match the image and RegionError when the names do not match the regions.
+    A RegionMap-like object has ``labels`` and optionally ``names`` and ``context``. For a plain
+    array, n = len(names) when names are given (regions may be empty), else labels.max() + 1 with
+    names "r0", "r1", .... Raises ShapeError when the labels do not match the image and
+    RegionError when the names do not match the regions.
     """
     context = "keep"
     if hasattr(regions, "labels"):
@@ -102,18 +103,32 @@ def region_labels(regions, names, shape) -> tuple[np.ndarray, list[str], str]:
     if labels.shape != tuple(shape):
         raise ShapeError(f"regions has shape {labels.shape}, expected the image's (H, W) = "
                          f"{tuple(shape)}")
-    n = int(labels.max()) + 1 if labels.size else 0
-    if n < 1:
+    top = int(labels.max()) if labels.size else -1
+    names = [f"r{r}" for r in range(top + 1)] if names is None else [str(x) for x in names]
+    if not names:
         raise RegionError("regions has no region (all labels are -1)")
-    names = [f"r{r}" for r in range(n)] if names is None else [str(x) for x in names]
-    if len(names) != n:
-        raise RegionError(f"names has {len(names)} entries but regions has n={n} regions "
-                          f"(labels 0..{n - 1})")
+    if top >= len(names):
+        raise RegionError(f"names has {len(names)} entries but regions has labels up to {top} "
+                          f"(n={top + 1} regions)")
     return np.ascontiguousarray(labels, dtype=np.int32), names, context
 
 
 def region_masker(image, regions, names, baseline) -> tuple[Masker, np.ndarray, list[str]]:
-    """A Masker over the regions (see :func:`region_labels`), with the labels and names."""
+    """A Masker over the regions, with the labels and names.
+
+    A :class:`minplus.RegionMap` builds its own (honouring its context and soft weights);
+    anything else goes through :func:`region_labels`.
+    """
+    if hasattr(regions, "masker") and hasattr(regions, "n"):
+        names = list(regions.names) if names is None else [str(x) for x in names]
+        if len(names) != regions.n:
+            raise RegionError(f"names has {len(names)} entries but the RegionMap has "
+                              f"n={regions.n} regions")
+        if tuple(regions.labels.shape) != image.shape[:2]:
+            raise ShapeError(f"the RegionMap is {tuple(regions.labels.shape)}, the image "
+                             f"{image.shape[:2]}")
+        masker = regions.masker(image, baseline=baseline)
+        return masker, masker.labels, names
     labels, names, context = region_labels(regions, names, image.shape[:2])
     masker = Masker(image, labels, baseline=baseline, context=context, n_regions=len(names))
     return masker, labels, names
