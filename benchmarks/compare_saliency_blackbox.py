@@ -7,7 +7,9 @@ on a real photo at 112 x 112 on the CPU. Captum runs at its best perturbations_p
 {1, 8, 64}; ours scores through a numpy callable in batches of 64. "model" is the network alone
 on the same number of inputs in batches of 64; overhead = time - model.
 
-Run: PYTHONPATH=python python -m benchmarks.compare_saliency_blackbox [--quick]
+Run: OMP_NUM_THREADS=1 PYTHONPATH=python:. python -m benchmarks.compare_saliency_blackbox [--quick]
+(one thread for torch and the core alike: on a 2-core machine shared with other jobs, OpenMP
+barriers under oversubscription make multi-threaded timings swing by up to 10x)
 """
 
 from __future__ import annotations
@@ -227,7 +229,8 @@ def main(argv=None) -> int:
     for name, ev, t, t_ref, ppe, t_model, check in method_rows(112, repeat, args.quick):
         o = t - t_model
         if t_ref is None:
-            print(f"| {name} | {ev} | {t:.3f} | - | {t_model:.3f} | {o:.3f} | - | - | - | {check} |")
+            print(f"| {name} | {ev} | {t:.3f} | - | {t_model:.3f} | {o:.3f} | - | - | - | "
+                  f"{check} |")
             continue
         o_ref = t_ref - t_model
         print(f"| {name} | {ev} | {t:.3f} | {t_ref:.3f} ({ppe}) | {t_model:.3f} | {o:.3f} | "
@@ -238,8 +241,9 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     for name, ev, t, err in rows:
         print(f"| {name} | {ev} | {t:.3f} | {err:.1e} |")
-    print("\n| MinPlus normal preset, all 20 steps (256x256 face) | evals | greedy steps (minus, plus) | ours s | "
-          "batch-1 s | speed-up | max |diff| of maps | model alone s |")
+    print("\n| MinPlus normal preset, all 20 steps (256x256 face) | evals | "
+          "greedy steps (minus, plus) | ours s | batch-1 s | speed-up | max |diff| of maps | "
+          "model alone s |")
     print("|---|---|---|---|---|---|---|---|")
     for ev, steps, t, t_ref, diff, t_model in minplus_rows(args.quick):
         print(f"| seconds per face | {ev} | {steps} | {t:.2f} | {t_ref:.2f} | {t_ref / t:.1f}x | "

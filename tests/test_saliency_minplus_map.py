@@ -37,7 +37,8 @@ def test_window_blending_matches_numpy(add, layout):
 def test_window_grid_and_presets():
     centres, taps = window_grid((256, 256), 161, 16)
     assert len(centres) == 256 and len(taps) == 161
-    assert taps[80] == 1.0 and taps[0] == pytest.approx(np.exp(-0.5 * (80 * 6 / 161) ** 2), rel=1e-5)
+    assert taps[80] == 1.0  # sigma = window / 6
+    assert taps[0] == pytest.approx(np.exp(-0.5 * (80 * 6 / 161) ** 2), rel=1e-5)
     assert PRESETS["normal"] == {"window": 161, "stride": 16, "steps": 20, "threshold": 0.01}
 
 

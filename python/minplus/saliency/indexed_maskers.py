@@ -182,5 +182,6 @@ class WindowMasker(IndexedMasker):
 
     def _render_host(self, index, out, spec, num_threads):
         img, base = self.frames(*spec, soft=True)
-        _core.blend_windows(img, base, spec[0], self.keep, np.ascontiguousarray(self.centres[index]),
-                            self.taps, self.add, out, num_threads)
+        centres = np.ascontiguousarray(self.centres[index])
+        _core.blend_windows(img, base, spec[0], self.keep, centres, self.taps, self.add, out,
+                            num_threads)
