@@ -119,8 +119,46 @@ def method_rows(size: int, repeat: int, quick: bool) -> list[tuple]:
     return rows
 
 
-def _captum_kernel_shap(x, mask, n_samples, ppe):
-    ks = KernelShap(NET)
+def null_overhead_rows(size: int, repeat: int, quick: bool) -> list[tuple]:
+    """Each tool's overhead measured directly: the same calls with a model that costs nothing
+    (zeros of the right shape), so no model time has to be subtracted out of a noisy total."""
+    img = astronaut_image(size)
+    x = nchw(img)
+    labels = grid_labels(size, 7)
+    mask = feature_mask(labels)
+    n_samples = 200 if quick else 500
+    ours = as_model(lambda a: np.zeros((len(a), 10)), batch_size=64)
+    null = lambda t: t.new_zeros(len(t), 10)
+    cases = [
+        ("occlusion 16/8",
+         lambda: occlusion(ours, img, 0, window=16, stride=8, progress=False),
+         lambda p: Occlusion(null).attribute(x, sliding_window_shapes=(3, 16, 16),
+                                             strides=(3, 8, 8), baselines=0.0, target=0,
+                                             perturbations_per_eval=p)),
+        ("region occlusion (49)",
+         lambda: region_occlusion(ours, img, labels, 0, progress=False),
+         lambda p: FeatureAblation(null).attribute(x, baselines=0.0, target=0, feature_mask=mask,
+                                                   perturbations_per_eval=p)),
+        (f"LIME (49 regions, {n_samples})",
+         lambda: lime(ours, img, labels, 0, n_samples=n_samples, progress=False),
+         lambda p: Lime(null, interpretable_model=ClosedFormRegression()).attribute(
+             x, baselines=0.0, target=0, feature_mask=mask, n_samples=n_samples,
+             perturbations_per_eval=p)),
+        (f"KernelSHAP (49 regions, {n_samples})",
+         lambda: kernel_shap(ours, img, labels, 0, n_samples=n_samples - 2, progress=False),
+         lambda p: _captum_kernel_shap(x, mask, n_samples, p, null)),
+    ]
+    rows = []
+    for name, ours_fn, captum_fn in cases:
+        fns = {"ours": ours_fn, **{p: (lambda p=p: captum_fn(p)) for p in (8, 64)}}
+        t, _ = interleaved(fns, max(repeat, 3))
+        ppe = min((8, 64), key=t.get)
+        rows.append((name, t["ours"], t[ppe], ppe))
+    return rows
+
+
+def _captum_kernel_shap(x, mask, n_samples, ppe, net=NET):
+    ks = KernelShap(net)
     ks.interpretable_model = ClosedFormRegression()
     return ks.attribute(x, baselines=0.0, target=TARGET, feature_mask=mask, n_samples=n_samples,
                         perturbations_per_eval=ppe)
@@ -242,6 +280,10 @@ def main(argv=None) -> int:
         o_ref = t_ref - t_model
         print(f"| {name} | {ev} | {t:.3f} | {t_ref:.3f} ({ppe}) | {t_model:.3f} | {o:.3f} | "
               f"{o_ref:.3f} | {t / t_ref:.2f}x | {o / o_ref:.2f}x | {check} |")
+    print("\n| overhead with a zero-cost model (112x112) | ours s | Captum s (ppe) | ratio |")
+    print("|---|---|---|---|")
+    for name, t, t_ref, ppe in null_overhead_rows(112, repeat, args.quick):
+        print(f"| {name} | {t:.4f} | {t_ref:.4f} ({ppe}) | {t / t_ref:.2f}x |")
     rows, tol = shapley_rows(112, args.quick)
     print(f"\n| Shapley, 10 regions (112x112) | evals | seconds | max abs error vs exact "
           f"(target {tol:.1e} = 1% of max |phi|) |")
