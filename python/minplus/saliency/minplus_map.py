@@ -103,7 +103,9 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, smooth,
             first, chosen, path, n_eval = _phase(model, masker, target, add, steps, threshold,
                                                  bar)
             greedy = sum((c * windows[i] for i, c in chosen), np.zeros((H, W)))
-            maps += [np.tensordot(first, windows, axes=1) / coverage, greedy]
+            # float32 product: a float64 tensordot would copy all N windows to float64 each time
+            spread = (first.astype(np.float32) @ windows.reshape(len(windows), -1)).reshape(H, W)
+            maps += [spread / coverage, greedy]
             extra[name] = {"first": maps[-2], "greedy": greedy, "windows": [i for i, _ in chosen],
                            "scores": path}
             evaluations += n_eval
