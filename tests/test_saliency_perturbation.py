@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from minplus import RegionMap
 from minplus.errors import RegionError, ShapeError, TargetError
 from minplus.models.base import as_model
-from minplus.saliency import (SaliencyMap, banzhaf_values, kernel_shap, lime, occlusion, rise,
+from minplus.saliency import (ClassTarget, SaliencyMap, VerificationTarget, banzhaf_values, kernel_shap, lime, occlusion, rise,
                               rise_masks, region_occlusion, shapley_values)
 from minplus.saliency.indexed_maskers import AlphaMasker
 from minplus.saliency.shapley import values_from_lattice
@@ -264,6 +264,15 @@ def test_targets_and_batches():
     w3 = occlusion(MODEL, IMAGE, target=3, window=16, stride=16, progress=False)
     w4 = occlusion(MODEL, IMAGE, target=4, window=16, stride=16, progress=False)
     np.testing.assert_allclose(v.map, w3.map - w4.map, atol=1e-5)
+    # the white-box target objects work here too
+    c3 = occlusion(MODEL, IMAGE, target=ClassTarget(3), window=16, stride=16, progress=False)
+    np.testing.assert_array_equal(c3.map, w3.map)
+    ref = MODEL(IMAGE[None])[0]
+    ver = occlusion(MODEL, IMAGE, target=VerificationTarget(ref), window=16, stride=16,
+                    progress=False)
+    assert ver.score == pytest.approx(1.0, abs=1e-6) and (ver.map > -1e-6).all()
+    with pytest.raises(TargetError, match="reference has 3"):
+        occlusion(MODEL, IMAGE, target=VerificationTarget(ref[:3]), progress=False)
     batch = occlusion(MODEL, np.stack([IMAGE, IMAGE[::-1]]), target=3, window=16, stride=16,
                       progress=False)
     assert isinstance(batch, list) and len(batch) == 2

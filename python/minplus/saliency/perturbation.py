@@ -30,9 +30,11 @@ class Target:
 
     Parameters
     ----------
-    spec : int, callable or None
-        An index into the score vector; a callable ``scores (B, D) -> (B,)``; or None for the
-        argmax of the unmasked image's scores.
+    spec : int, callable, target object or None
+        An index into the score vector; a callable ``scores (B, D) -> (B,)``; a white-box target
+        (:class:`~minplus.saliency.targets.ClassTarget`, ``VerificationTarget``: anything with
+        ``check`` and ``score`` on torch tensors), applied to the scores as a tensor; or None for
+        the argmax of the unmasked image's scores.
     unmasked : (D,) float64 ndarray
         Scores of the unmasked image.
     """
@@ -41,7 +43,14 @@ class Target:
         D = unmasked.shape[-1]
         if spec is None:
             spec = int(np.argmax(unmasked))
-        if callable(spec):
+        if hasattr(spec, "score") and hasattr(spec, "check"):
+            import torch
+
+            spec.check(torch.from_numpy(unmasked[None]))
+            target = spec
+            self.fn = lambda s: target.score(torch.from_numpy(s)).numpy()
+            self.label = spec.describe() if hasattr(spec, "describe") else repr(spec)
+        elif callable(spec):
             self.fn, self.label = spec, getattr(spec, "__name__", repr(spec))
         elif isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
             if not 0 <= int(spec) < D:
