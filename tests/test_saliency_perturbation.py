@@ -312,3 +312,22 @@ def test_model_sees_full_batches():
     occlusion(as_model(fn, batch_size=64), IMAGE, target=TARGET, window=4, stride=2,
               progress=False)
     assert calls[0] == 1 and calls[1:-1] == [64] * (len(calls) - 2)  # 225 windows: 64,64,64,33
+
+
+@pytest.mark.parametrize("method", ["occlusion", "rise", "shapley", "minplus"])
+def test_torch_adapter_renders_the_same_perturbations(method):
+    """TorchModel renders normalised NCHW straight into its input tensor, through the index
+    maskers too: the maps equal those of the numpy callable."""
+    from minplus.models.torch_model import TorchModel
+    from minplus.saliency import minplus_map
+
+    labels = grid_labels(32, 2)
+    run = {"occlusion": lambda m: occlusion(m, IMAGE, 3, window=8, stride=4, progress=False),
+           "rise": lambda m: rise(m, IMAGE, 3, n_masks=40, s=4, progress=False),
+           "shapley": lambda m: shapley_values(m, IMAGE, labels, 3, progress=False),
+           "minplus": lambda m: minplus_map(m, IMAGE, 3, preset="fast", steps=2,
+                                            progress=False)}[method]
+    a = run(TorchModel(NET, preprocess=(1.0, 0.0, 1.0), batch_size=16))
+    b = run(MODEL)
+    np.testing.assert_allclose(a.map, b.map, atol=1e-5)
+    assert a.evaluations == b.evaluations
