@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import LayerAttribution, LayerGradCam
-from whitebox_nets import SmallCNN, as_input, astronaut, coffee
+from whitebox_nets import NoGradForward, SmallCNN, as_input, astronaut, coffee
 
 from minplus.errors import GradientError, LayerNotFoundError, ShapeError, TargetError
 from minplus.saliency import VerificationTarget, find_layer, grad_cam, grad_cam_pp, score_cam
@@ -109,16 +109,6 @@ def test_score_cam_batched_masks_equal_a_channel_by_channel_loop(net, image):
         ours = score_cam(net, image, target=1, batch_size=batch_size, progress=False)
         close(ours.map, upsampled(cam[None, None]), atol_rel=1e-5, rtol=1e-4)
         assert ours.evaluations == 17 and ours.extra["backward_passes"] == 0
-
-
-class NoGradForward(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = SmallCNN()
-
-    def forward(self, x):
-        with torch.no_grad():
-            return self.net(x)
 
 
 def test_gradient_cams_need_gradients_but_score_cam_does_not(image):

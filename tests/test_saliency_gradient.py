@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
-from whitebox_nets import SmallCNN, as_input, astronaut, channels_last, coffee
+from whitebox_nets import (NoGradForward, SmallCNN, as_input, astronaut, channels_last,
+                           coffee)
 
 import minplus.saliency.gradient as gradient_module
 from minplus.errors import DTypeError, GradientError, ShapeError, TargetError
@@ -248,16 +249,6 @@ def test_eval_mode_is_used_and_each_module_mode_restored(image):
     got = saliency(net, image, target=0).map
     np.testing.assert_array_equal(got, expected)
     assert net.training and net[1].training and net[2].training and not net[0].training
-
-
-class NoGradForward(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = SmallCNN()
-
-    def forward(self, x):
-        with torch.no_grad():
-            return self.net(x)
 
 
 class DetachedOutput(SmallCNN):

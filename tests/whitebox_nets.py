@@ -22,6 +22,18 @@ class SmallCNN(torch.nn.Module):
         return self.head(self.pool(self.features(x)).flatten(1))
 
 
+class NoGradForward(torch.nn.Module):
+    """A SmallCNN whose forward runs under no_grad: white-box methods must refuse it."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = SmallCNN()
+
+    def forward(self, x):
+        with torch.no_grad():
+            return self.net(x)
+
+
 def astronaut(size=32):
     """The scikit-image astronaut's face, resized to (size, size, 3) uint8."""
     face = data.astronaut()[30:230, 140:340]

@@ -1,6 +1,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "array_checks.hpp"
 #include "bindings.hpp"
 #include "minplus/blend.hpp"
 
@@ -8,10 +9,6 @@ namespace py = pybind11;
 
 namespace minplus::bindings {
 namespace {
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
-}
 
 using F32 = py::array_t<float, py::array::c_style>;
 
@@ -29,17 +26,6 @@ Frames blend_frames(const F32& image, const F32& baseline, const std::string& la
                 DType::f32};
 }
 
-DType out_dtype(const py::array& out, const Frames& f, int64_t B) {
-  require(out.flags() & py::array::c_style, "out must be C-contiguous");
-  require(out.writeable(), "out must be writeable");
-  require(out.size() == B * f.H * f.W * f.C, "out has the wrong size");
-  const auto kind = out.dtype().kind();
-  const auto size = out.itemsize();
-  if (kind == 'u' && size == 1) return DType::u8;
-  if (kind == 'f' && size == 2) return DType::f16;
-  if (kind == 'f' && size == 4) return DType::f32;
-  throw std::invalid_argument("out must be uint8, float16 or float32");
-}
 
 }  // namespace
 
@@ -54,7 +40,7 @@ void register_blend(py::module_& m) {
         const int64_t B = index.shape(0), N = alphas.shape(0);
         const int64_t* ix = index.data();
         for (int64_t b = 0; b < B; ++b) require(ix[b] >= 0 && ix[b] < N, "index out of range");
-        const DType d = out_dtype(out, f, B);
+        const DType d = checked_out(out, f, B);
         void* dst = out.mutable_data();
         py::gil_scoped_release release;
         blend_alphas_cpu(f, alphas.data(), ix, B, d, dst, num_threads);
@@ -74,7 +60,7 @@ void register_blend(py::module_& m) {
         require(taps.ndim() == 1 && taps.shape(0) % 2 == 1, "taps must have odd length");
         const int64_t B = centres.shape(0);
         const int R = static_cast<int>(taps.shape(0) / 2);
-        const DType d = out_dtype(out, f, B);
+        const DType d = checked_out(out, f, B);
         void* dst = out.mutable_data();
         py::gil_scoped_release release;
         blend_windows_cpu(f, keep.data(), centres.data(), B, taps.data(), R, add, d, dst,

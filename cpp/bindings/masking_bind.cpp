@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "array_checks.hpp"
 #include "bindings.hpp"
 #include "minplus/masking.hpp"
 
@@ -11,24 +12,10 @@ namespace py = pybind11;
 namespace minplus::bindings {
 namespace {
 
-DType dtype_of(const py::array& a) {
-  const auto kind = a.dtype().kind();
-  const auto size = a.itemsize();
-  if (kind == 'u' && size == 1) return DType::u8;
-  if (kind == 'f' && size == 2) return DType::f16;
-  if (kind == 'f' && size == 4) return DType::f32;
-  throw std::invalid_argument("unsupported dtype: expected uint8, float16 or float32");
-}
-
 Layout layout_of(const std::string& s) {
   if (s == "hwc") return Layout::hwc;
   if (s == "nchw") return Layout::nchw;
   throw std::invalid_argument("layout must be 'hwc' or 'nchw', got '" + s + "'");
-}
-
-// Last line of defence against out-of-bounds writes; the Python layer gives the friendly errors.
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
 }
 
 Frames frames_of(const py::array& image, const py::array& baseline, const std::string& layout,
@@ -47,11 +34,7 @@ Frames frames_of(const py::array& image, const py::array& baseline, const std::s
 }
 
 void check_out(const py::array& out, const Frames& f, DType dtype, py::ssize_t B) {
-  require(out.flags() & py::array::c_style, "out must be C-contiguous");
-  require(out.writeable(), "out must be writeable");
-  require(dtype_of(out) == dtype, "out has the wrong dtype");
-  const auto need = static_cast<py::ssize_t>(B) * f.H * f.W * f.C;
-  require(out.size() == need, "out has the wrong size");
+  require(checked_out(out, f, B) == dtype, "out has the wrong dtype");
 }
 
 }  // namespace
