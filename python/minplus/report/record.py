@@ -1,0 +1,208 @@
+"""The auditable record of an explanation: a JSON-ready dict, written as result.json and shown
+by the HTML report.
+
+The report reads explanations by duck typing, so any object with these attributes works (the
+:class:`minplus.Explanation` returned by :func:`minplus.explain` has them all):
+
+=====================  ==========================================================================
+attribute              meaning
+=====================  ==========================================================================
+``image``              (H, W, 3) uint8 ndarray: the explained image (required)
+``region_map``         object with ``labels`` (H, W) int (-1 = context) and ``names`` (list of
+                       str); optional ``context`` ("keep"/"mask") and ``parser`` (str) (required)
+``min_plus``           sequence of kept sets: each a uint64 bitmask or a sequence of region names
+``min_minus``          sequence of removed sets, same forms
+``decision``           optional: ``outcome`` (str, e.g. "the match") and ``describe(scores)``
+                       -> str (e.g. "distance 0.41 <= 0.6")
+``min_plus_scores``    optional: the model's scores (D,) on the image keeping only each Min+ set
+``min_minus_scores``   optional: the scores (D,) with each Min- set removed
+``original_scores``    optional: the scores (D,) of the unmasked image
+``queries``            optional int: model queries the search used
+``seconds``            optional float: wall time of the explanation
+``timings``            optional dict[str, float]: wall time by stage
+``mode``               optional str: search mode ("exact", "minimal", "monotone", "greedy")
+``proven``             optional str: what the search proved, in words
+``baseline``           optional str: what masked regions were replaced with
+``model_name``         optional str: the model explained
+``limitations``        optional sequence of str: caveats specific to this run
+=====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+
+from ..errors import RegionError
+
+MODE_MEANING = {
+    "exact": "every set smaller than the ones reported was tested and none keeps the decision: "
+             "the reported sets are of minimum size, with all ties listed",
+    "minimal": "all subset-minimal sets up to the searched size were found: no region can be "
+               "dropped from any of them, but a smaller set of other regions may exist beyond "
+               "the searched size",
+    "monotone": "the search assumed that keeping more regions never breaks a kept decision "
+                "(monotonicity); under that assumption the sets are minimum; observations that "
+                "contradicted it are counted",
+    "greedy": "a greedy/beam heuristic: the sets keep or break the decision as shown, but are "
+              "not proven minimum",
+}
+
+GENERAL_LIMITATIONS = (
+    "Regions come from an automatic parser; a region that is mislocated explains the wrong "
+    "pixels.",
+    "Masking replaces a region with the baseline; the model may react to the baseline itself "
+    "(an out-of-distribution image), not only to the missing evidence.",
+    "Min+ and Min- explain this one decision on this one image; they are not a global account "
+    "of the model.",
+    "Saliency maps are approximations with their own assumptions; they are shown beside the "
+    "exact region sets, not as proof.",
+)
+
+
+def _text(value, default: str = "") -> str:
+    return default if value is None else str(value)
+
+
+def _number(value):
+    """A JSON-safe float (None for NaN/inf/missing)."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def region_names(region_map, region_set) -> list[str]:
+    """Names of a region set given as a bitmask or as names (validated against the map)."""
+    names = list(region_map.names)
+    if isinstance(region_set, (int, np.integer)) and not isinstance(region_set, (bool, np.bool_)):
+        value = int(np.uint64(region_set)) if isinstance(region_set, np.integer) else region_set
+        if value < 0 or value >> len(names):
+            raise RegionError(f"set {value:#x} has bits outside the {len(names)} regions")
+        return [n for r, n in enumerate(names) if value >> r & 1]
+    out = [str(n) for n in region_set]
+    unknown = [n for n in out if n not in names]
+    if unknown:
+        raise RegionError(f"sets name regions {unknown} that the region map does not have")
+    return out
+
+
+def region_ids(region_map, names) -> list[int]:
+    """Region ids of region names, in region order."""
+    index = {n: r for r, n in enumerate(region_map.names)}
+    return sorted(index[n] for n in names)
+
+
+def _joined(names) -> str:
+    return " + ".join(names) if names else "no region"
+
+
+def sentence(kind: str, names, outcome: str, evidence: str) -> str:
+    """The summary sentence of one Min+ (kept) or Min- (removed) set.
+
+    Examples
+    --------
+    >>> sentence("min+", ["eyes", "nose"], "the match", "distance 0.41 <= 0.6")
+    'Keeping only eyes + nose keeps the match (distance 0.41 <= 0.6).'
+    >>> sentence("min-", ["mouth"], "the match", "")
+    'Removing mouth changes the match.'
+    """
+    tail = f" ({evidence})." if evidence else "."
+    if kind == "min+":
+        return f"Keeping only {_joined(names)} keeps {outcome}{tail}"
+    return f"Removing {_joined(names)} changes {outcome}{tail}"
+
+
+def _sets(exp, kind: str, decision) -> list[dict]:
+    region_map = exp.region_map
+    sets = list(getattr(exp, "min_plus" if kind == "min+" else "min_minus", None) or [])
+    scores = getattr(exp, "min_plus_scores" if kind == "min+" else "min_minus_scores", None)
+    outcome = _text(getattr(decision, "outcome", None), "the decision")
+    out = []
+    for i, region_set in enumerate(sets):
+        names = region_names(region_map, region_set)
+        evidence = ""
+        if scores is not None and i < len(scores) and hasattr(decision, "describe"):
+            evidence = _text(decision.describe(np.asarray(scores[i])))
+        out.append({"regions": names, "mask": int(sum(1 << r for r in region_ids(region_map, names))),
+                    "evidence": evidence, "sentence": sentence(kind, names, outcome, evidence)})
+    return out
+
+
+def _none_found(kind: str, outcome: str) -> str:
+    goal = "keeps" if kind == "min+" else "changes"
+    return f"The search found no set of regions that {goal} {outcome} (see what it proved below)."
+
+
+def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=None) -> dict:
+    """The JSON-ready record of one explanation (see the module docstring for what is read).
+
+    Parameters
+    ----------
+    exp : Explanation-like
+    title : str, optional
+        A heading for this decision (e.g. "grace_hopper vs astronaut").
+    saliency_maps : sequence of SaliencyMap
+        Their method, target, score, evaluations and seconds are recorded (not the maps).
+    metrics : dict[str, dict[str, float | ndarray]], optional
+        Per method, named metric values; only scalars are recorded (arrays are curves, drawn
+        by the report).
+
+    Returns
+    -------
+    dict
+        Matches :data:`minplus.report.schema.EXPLANATION_SCHEMA`.
+    """
+    decision = getattr(exp, "decision", None)
+    region_map = exp.region_map
+    image = np.asarray(exp.image)
+    outcome = _text(getattr(decision, "outcome", None), "the decision")
+    original = getattr(exp, "original_scores", None)
+    mode = _text(getattr(exp, "mode", None), "exact")
+    rec = {
+        "title": _text(title, "decision"),
+        "image_shape": [int(image.shape[0]), int(image.shape[1])],
+        "model": _text(getattr(exp, "model_name", None), "unnamed model"),
+        "decision": {
+            "rule": type(decision).__name__ if decision is not None else "unspecified",
+            "outcome": outcome,
+            "original": _text(decision.describe(np.asarray(original)))
+            if original is not None and hasattr(decision, "describe") else "",
+        },
+        "regions": {"parser": _text(getattr(region_map, "parser", None), "unspecified"),
+                    "names": [str(n) for n in region_map.names],
+                    "context": _text(getattr(region_map, "context", None), "keep")},
+        "baseline": _text(getattr(exp, "baseline", None), "unspecified"),
+        "mode": mode,
+        "mode_meaning": MODE_MEANING.get(mode, "custom search mode"),
+        "proven": _text(getattr(exp, "proven", None)),
+        "min_plus": _sets(exp, "min+", decision),
+        "min_minus": _sets(exp, "min-", decision),
+        "queries": int(getattr(exp, "queries", 0) or 0),
+        "seconds": _number(getattr(exp, "seconds", None)),
+        "timings": {str(k): _number(v) for k, v in (getattr(exp, "timings", None) or {}).items()},
+        "limitations": [str(s) for s in (getattr(exp, "limitations", None) or ())],
+        "saliency": [{"method": str(s.method), "target": _text(s.target),
+                      "score": _number(s.score), "evaluations": int(s.evaluations),
+                      "seconds": _number(s.seconds)} for s in saliency_maps],
+        "metrics": {str(m): {str(k): _number(v) for k, v in vals.items() if np.ndim(v) == 0}
+                    for m, vals in (metrics or {}).items()},
+    }
+    rec["summary"] = [s["sentence"] for s in rec["min_plus"]] or [_none_found("min+", outcome)]
+    rec["summary"] += [s["sentence"] for s in rec["min_minus"]] or [_none_found("min-", outcome)]
+    return rec
+
+
+def result_record(records, meta=None) -> dict:
+    """The whole result.json: the run's metadata and one record per explanation."""
+    from .. import __version__
+
+    return {"minplus_version": __version__,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "meta": {str(k): _text(v) for k, v in (meta or {}).items()},
+            "explanations": list(records)}

@@ -1,0 +1,102 @@
+"""The self-contained HTML report: one page, every picture embedded, every text escaped."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .pictures import explanation_pictures
+from .record import GENERAL_LIMITATIONS, explanation_record, result_record
+
+TEMPLATE = "report.html.j2"
+
+
+def _template():
+    import jinja2
+
+    # autoescape: file names, region names and labels are user text and must stay text.
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(resources.files(__package__).joinpath(TEMPLATE).read_text("utf-8"))
+
+
+def _per_explanation(value, single: bool, k: int, name: str) -> list:
+    """One entry per explanation: ``[value]`` for a single explanation, else ``value`` itself
+    (or k Nones), which must have one entry per explanation."""
+    if single:
+        return [value]
+    value = [None] * k if value is None else list(value)
+    if len(value) != k:
+        raise ValueError(f"{name} has {len(value)} entries for {k} explanations")
+    return value
+
+
+def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
+                 page_title: str | None = None) -> tuple[str, dict]:
+    """Render the report of one or several explanations.
+
+    Parameters
+    ----------
+    explanations : Explanation-like or sequence of them
+        See :mod:`minplus.report.record` for the attributes read.
+    saliency_maps : sequence of SaliencyMap, optional
+        For a single explanation, its maps; for a sequence of explanations, one sequence (or
+        None) per explanation.
+        Every map given gets a panel, so a method appears as soon as it is passed.
+    metrics : dict[str, dict[str, float | ndarray]], optional
+        Per method, named metric values: scalars fill the metric table; ``fractions`` with
+        ``insertion`` / ``deletion`` (K,) arrays are drawn as curves. One dict per explanation
+        when there are several.
+    meta : dict[str, object], optional
+        The run's inputs (image file, reference, model, command line...), shown and recorded
+        as text.
+    titles : sequence of str, optional
+        A heading per explanation (default "decision 1", ...).
+    page_title : str, optional
+
+    Returns
+    -------
+    html : str
+    result : dict
+        The record, as written to result.json (see :mod:`minplus.report.schema`).
+    """
+    single = hasattr(explanations, "image")
+    exps = [explanations] if single else list(explanations)
+    if not exps:
+        raise ValueError("build_report needs at least one explanation")
+    k = len(exps)
+    maps = [list(m or ()) for m in _per_explanation(saliency_maps, single, k, "saliency_maps")]
+    mets = [m or {} for m in _per_explanation(metrics, single, k, "metrics")]
+    titles = list(titles) if titles is not None else [f"decision {i + 1}" for i in range(k)]
+    if len(titles) != k:
+        raise ValueError(f"titles has {len(titles)} entries for {k} explanations")
+    views = []
+    for exp, title, smaps, mvals in zip(exps, titles, maps, mets):
+        record = explanation_record(exp, title, smaps, mvals)
+        names = list(dict.fromkeys(n for vals in record["metrics"].values() for n in vals))
+        views.append({"record": record, "metric_names": names,
+                      "pictures": explanation_pictures(exp, record, smaps, mvals)})
+    result = result_record([v["record"] for v in views], meta)
+    html = _template().render(result=result, views=views, page_title=page_title,
+                              general_limitations=GENERAL_LIMITATIONS)
+    return html, result
+
+
+def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
+                 page_title: str | None = None) -> dict:
+    """Write the HTML report to ``path`` (parent folders created); returns the record.
+
+    Takes the arguments of :func:`build_report`. Write the returned record with
+    ``json.dump`` to keep result.json beside the page.
+
+    Examples
+    --------
+    >>> # doctest: +SKIP
+    >>> exp = minplus.explain(image, model, reference=ref)
+    >>> record = write_report("out/report.html", exp, saliency_maps=[gradcam_map])
+    """
+    html, result = build_report(explanations, saliency_maps, metrics, meta, titles, page_title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return result
