@@ -9,7 +9,7 @@ occlusion (an unsigned one) come from the same evaluations.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from math import factorial
 
@@ -72,7 +72,6 @@ class RegionGrid:
     labels: np.ndarray
     names: list
     context: str = "keep"
-    parser: str = "grid:2x3 over the detected face"
 
 
 @dataclass
@@ -88,13 +87,10 @@ class BruteForceExplanation:
     min_minus_scores: list
     original_scores: np.ndarray
     queries: int
-    seconds: float
-    timings: dict = field(default_factory=dict)
+    seconds: dict
+    search: dict
     mode: str = "exact"
-    proven: str = ""
     baseline: str = "blur"
-    model_name: str = "dlib frontal face detector (HOG)"
-    limitations: list = field(default_factory=list)
 
 
 def smallest(masks: list[int]) -> list[int]:
@@ -106,7 +102,9 @@ def smallest(masks: list[int]) -> list[int]:
 
 
 def explain_by_brute_force(names=None, rows: int = 2, cols: int = 3):
-    """(explanation, [shapley SaliencyMap, occlusion SaliencyMap]) for grace_hopper."""
+    """(explanation, [shapley SaliencyMap, occlusion SaliencyMap]) for grace_hopper.
+
+    Its meta for the report: {"model": "dlib HOG face detector", "regions": "grid:2x3"}."""
     t0 = time.perf_counter()
     image = grace_hopper()
     names = list(names or [f"cell {r // cols},{r % cols}" for r in range(rows * cols)])
@@ -127,10 +125,10 @@ def explain_by_brute_force(names=None, rows: int = 2, cols: int = 3):
         min_plus=min_plus, min_minus=min_minus,
         min_plus_scores=[scores[m] for m in min_plus],
         min_minus_scores=[scores[full ^ m] for m in min_minus],
-        original_scores=scores[-1], queries=2 ** n, seconds=time.perf_counter() - t0,
-        timings={"rendering": t1 - t0, "model": t2 - t1},
-        proven=f"all {2 ** n} subsets of the {n} regions were evaluated",
-        limitations=["A coarse grid, not facial parts."])
+        original_scores=scores[-1], queries=2 ** n,
+        seconds={"rendering": t1 - t0, "model": t2 - t1, "total": time.perf_counter() - t0},
+        search={"bounds": [f"All {2 ** n} subsets of the {n} regions were evaluated."],
+                "budget_exhausted": False})
     return exp, [_shapley(scores[:, 0], labels, n), _occlusion(scores[:, 0], labels, n)]
 
 

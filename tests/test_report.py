@@ -27,7 +27,9 @@ def page(example):
     metrics = {"occlusion": {"deletion_auc": 0.25, "fractions": x, "deletion": 1 - x},
                "region Shapley": {"deletion_auc": 0.2, "pointing_game": 1.0}}
     return build_report(exp, saliency_maps=maps, metrics=metrics,
-                        meta={"image": EVIL_FILE}, titles=["grace_hopper: <b>face</b>"])
+                        meta={"image": EVIL_FILE, "model": "dlib HOG detector",
+                              "regions": "grid:2x3"},
+                        titles=["grace_hopper: <b>face</b>"])
 
 
 def test_min_plus_and_min_minus_are_the_brute_force_minima(example):
@@ -55,6 +57,20 @@ def test_record_has_a_sentence_per_set_with_the_evidence(example):
     assert rec["metrics"] == {"occlusion": {"auc": 0.5}}          # arrays are curves, not table
     assert [s["method"] for s in rec["saliency"]] == ["region Shapley", "occlusion"]
     assert rec["queries"] == 2 ** len(names)
+
+
+def test_sets_not_searched_or_not_found_are_said_so(example):
+    exp, _ = example
+    other = copy.copy(exp)
+    other.min_plus, other.min_minus = None, []
+    rec = explanation_record(other, meta={"model": "m", "regions": "grid:2x3"})
+    assert rec["summary"] == [
+        "Min+ (what keeps the face detection) was not searched.",
+        "The search found no set of regions that changes the face detection (see what it "
+        "proved below)."]
+    assert (rec["model"], rec["regions"]["parser"]) == ("m", "grid:2x3")
+    assert rec["proven"] == "All 64 subsets of the 6 regions were evaluated."
+    assert rec["seconds"] == exp.seconds["total"] and set(rec["timings"]) == set(exp.seconds)
 
 
 def test_sets_naming_unknown_regions_are_refused(example):

@@ -1,31 +1,33 @@
 """The auditable record of an explanation: a JSON-ready dict, written as result.json and shown
 by the HTML report.
 
-The report reads explanations by duck typing, so any object with these attributes works (the
-:class:`minplus.Explanation` returned by :func:`minplus.explain` has them all):
+The report reads explanations by duck typing, so any object with these attributes works; the
+:class:`minplus.Explanation` returned by :func:`minplus.explain` has them:
 
 =====================  ==========================================================================
 attribute              meaning
 =====================  ==========================================================================
-``image``              (H, W, 3) uint8 ndarray: the explained image (required)
-``region_map``         object with ``labels`` (H, W) int (-1 = context) and ``names`` (list of
-                       str); optional ``context`` ("keep"/"mask") and ``parser`` (str) (required)
-``min_plus``           sequence of kept sets: each a uint64 bitmask or a sequence of region names
-``min_minus``          sequence of removed sets, same forms
+``image``              (H, W, 3) uint8 (or float in [0, 1]) ndarray: the explained image
+``region_map``         ``labels`` (H, W) int (-1 = context) and ``names`` (list of str); optional
+                       ``context`` ("keep"/"mask")
+``min_plus``           sequence of kept sets, each a uint64 bitmask or a sequence of region
+                       names; None when Min+ was not searched
+``min_minus``          sequence of removed sets, same forms; None when not searched
 ``decision``           optional: ``outcome`` (str, e.g. "the match") and ``describe(scores)``
                        -> str (e.g. "distance 0.41 <= 0.6")
 ``min_plus_scores``    optional: the model's scores (D,) on the image keeping only each Min+ set
 ``min_minus_scores``   optional: the scores (D,) with each Min- set removed
 ``original_scores``    optional: the scores (D,) of the unmasked image
 ``queries``            optional int: model queries the search used
-``seconds``            optional float: wall time of the explanation
-``timings``            optional dict[str, float]: wall time by stage
+``seconds``            optional: float wall time, or dict stage -> seconds (with "total")
 ``mode``               optional str: search mode ("exact", "minimal", "monotone", "greedy")
-``proven``             optional str: what the search proved, in words
+``search``             optional dict: ``bounds`` (sentences: what the search proved),
+                       ``budget_exhausted`` (bool), ``violations`` (int, monotone mode)
 ``baseline``           optional str: what masked regions were replaced with
-``model_name``         optional str: the model explained
-``limitations``        optional sequence of str: caveats specific to this run
 =====================  ==========================================================================
+
+What an explanation does not know (the model's name, the region spec) comes from the run's
+``meta``: keys ``model`` and ``regions``.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def region_ids(region_map, names) -> list[int]:
 
 
 def _joined(names) -> str:
-    return " + ".join(names) if names else "no region"
+    return " + ".join(n.replace("_", " ") for n in names) if names else "no region"
 
 
 def sentence(kind: str, names, outcome: str, evidence: str) -> str:
@@ -134,12 +136,29 @@ def _sets(exp, kind: str, decision) -> list[dict]:
     return out
 
 
-def _none_found(kind: str, outcome: str) -> str:
-    goal = "keeps" if kind == "min+" else "changes"
-    return f"The search found no set of regions that {goal} {outcome} (see what it proved below)."
+def _no_set(kind: str, outcome: str, searched: bool) -> str:
+    goal = "Min+ (what keeps" if kind == "min+" else "Min- (what changes"
+    if not searched:
+        return f"{goal} {outcome}) was not searched."
+    verb = "keeps" if kind == "min+" else "changes"
+    return f"The search found no set of regions that {verb} {outcome} (see what it proved below)."
 
 
-def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=None) -> dict:
+def _limitations(exp) -> list[str]:
+    """Caveats of this run, from the search's own account of itself."""
+    facts = getattr(exp, "search", None) or {}
+    out = []
+    if facts.get("budget_exhausted"):
+        out.append("The query budget ran out: the sets shown are the best found, and "
+                   "minimality holds only as far as the proved bounds say.")
+    if facts.get("violations"):
+        out.append(f"{facts['violations']} observations contradicted monotonicity: the "
+                   "monotone shortcuts may have skipped sets.")
+    return out
+
+
+def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=None,
+                       meta=None) -> dict:
     """The JSON-ready record of one explanation (see the module docstring for what is read).
 
     Parameters
@@ -152,14 +171,23 @@ def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=
     metrics : dict[str, dict[str, float | ndarray]], optional
         Per method, named metric values; only scalars are recorded (arrays are curves, drawn
         by the report).
+    meta : dict, optional
+        The run's inputs; ``model`` and ``regions`` name the model and region parser when
+        ``exp`` does not.
 
     Returns
     -------
     dict
         Matches :data:`minplus.report.schema.EXPLANATION_SCHEMA`.
     """
+    meta = meta or {}
     decision = getattr(exp, "decision", None)
     region_map = exp.region_map
+    seconds = getattr(exp, "seconds", None)
+    timings = seconds if isinstance(seconds, dict) else {}
+    if isinstance(seconds, dict):
+        seconds = seconds.get("total")
+    proven = " ".join(str(b) for b in (getattr(exp, "search", None) or {}).get("bounds", ()))
     image = np.asarray(exp.image)
     outcome = _text(getattr(decision, "outcome", None), "the decision")
     original = getattr(exp, "original_scores", None)
@@ -167,34 +195,37 @@ def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=
     rec = {
         "title": _text(title, "decision"),
         "image_shape": [int(image.shape[0]), int(image.shape[1])],
-        "model": _text(getattr(exp, "model_name", None), "unnamed model"),
+        "model": _text(meta.get("model"), "unnamed model"),
         "decision": {
             "rule": type(decision).__name__ if decision is not None else "unspecified",
             "outcome": outcome,
             "original": _text(decision.describe(np.asarray(original)))
             if original is not None and hasattr(decision, "describe") else "",
         },
-        "regions": {"parser": _text(getattr(region_map, "parser", None), "unspecified"),
+        "regions": {"parser": _text(meta.get("regions"), "unspecified"),
                     "names": [str(n) for n in region_map.names],
                     "context": _text(getattr(region_map, "context", None), "keep")},
         "baseline": _text(getattr(exp, "baseline", None), "unspecified"),
         "mode": mode,
         "mode_meaning": MODE_MEANING.get(mode, "custom search mode"),
-        "proven": _text(getattr(exp, "proven", None)),
+        "proven": _text(proven),
         "min_plus": _sets(exp, "min+", decision),
         "min_minus": _sets(exp, "min-", decision),
         "queries": int(getattr(exp, "queries", 0) or 0),
-        "seconds": _number(getattr(exp, "seconds", None)),
-        "timings": {str(k): _number(v) for k, v in (getattr(exp, "timings", None) or {}).items()},
-        "limitations": [str(s) for s in (getattr(exp, "limitations", None) or ())],
+        "seconds": _number(seconds),
+        "timings": {str(k): _number(v) for k, v in timings.items()},
+        "limitations": _limitations(exp),
         "saliency": [{"method": str(s.method), "target": _text(s.target),
                       "score": _number(s.score), "evaluations": int(s.evaluations),
                       "seconds": _number(s.seconds)} for s in saliency_maps],
         "metrics": {str(m): {str(k): _number(v) for k, v in vals.items() if np.ndim(v) == 0}
                     for m, vals in (metrics or {}).items()},
     }
-    rec["summary"] = [s["sentence"] for s in rec["min_plus"]] or [_none_found("min+", outcome)]
-    rec["summary"] += [s["sentence"] for s in rec["min_minus"]] or [_none_found("min-", outcome)]
+    searched = {k: getattr(exp, k, None) is not None for k in ("min_plus", "min_minus")}
+    rec["summary"] = ([s["sentence"] for s in rec["min_plus"]]
+                      or [_no_set("min+", outcome, searched["min_plus"])])
+    rec["summary"] += ([s["sentence"] for s in rec["min_minus"]]
+                       or [_no_set("min-", outcome, searched["min_minus"])])
     return rec
 
 

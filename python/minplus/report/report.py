@@ -72,7 +72,7 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
         raise ValueError(f"titles has {len(titles)} entries for {k} explanations")
     views = []
     for exp, title, smaps, mvals in zip(exps, titles, maps, mets):
-        record = explanation_record(exp, title, smaps, mvals)
+        record = explanation_record(exp, title, smaps, mvals, meta)
         names = list(dict.fromkeys(n for vals in record["metrics"].values() for n in vals))
         views.append({"record": record, "metric_names": names,
                       "pictures": explanation_pictures(exp, record, smaps, mvals)})
