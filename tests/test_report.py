@@ -85,7 +85,7 @@ def test_sets_naming_unknown_regions_are_refused(example):
 
 
 def test_result_matches_its_schema_and_the_validator_catches_drift(page):
-    _, result = page
+    _, result, _ = page
     data = validate_result(json.loads(json.dumps(result)))
     assert data["meta"]["image"] == EVIL_FILE
     broken = copy.deepcopy(data)
@@ -103,7 +103,7 @@ def test_result_matches_its_schema_and_the_validator_catches_drift(page):
 
 
 def test_page_is_self_contained_and_mobile_ready(page):
-    html, result = page
+    html, result, _ = page
     rec = result["explanations"][0]
     urls = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     assert urls and all(u.startswith("data:image/png;base64,") for u in urls)
@@ -122,7 +122,7 @@ def test_page_is_self_contained_and_mobile_ready(page):
 
 
 def test_user_text_is_escaped(page):
-    html, _ = page
+    html = page.html
     assert "<script>alert" not in html and "<b>face" not in html
     assert "grace&#34;&lt;script&gt;alert(1)&lt;/script&gt;.jpg" in html
     assert "grace_hopper: &lt;b&gt;face&lt;/b&gt;" in html
@@ -131,9 +131,28 @@ def test_user_text_is_escaped(page):
 def test_a_saliency_method_shows_up_once_given(example, tmp_path):
     exp, maps = example
     without = write_report(tmp_path / "a" / "report.html", exp)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["report.html"]
     html = (tmp_path / "a" / "report.html").read_text()
     assert without["explanations"][0]["saliency"] == [] and "<h3>Saliency maps" not in html
-    html2, _ = build_report([exp, exp], saliency_maps=[maps[:1], None], titles=["x", "y"])
+    html2, _, _ = build_report([exp, exp], saliency_maps=[maps[:1], None], titles=["x", "y"])
     assert html2.count("region Shapley saliency") == 1
     with pytest.raises(ValueError, match="1 entries for 2 explanations"):
         build_report([exp, exp], saliency_maps=[maps])
+
+
+def test_files_beside_the_page_are_the_record_and_its_pictures(example, tmp_path):
+    import cv2
+
+    exp, maps = example
+    record = write_report(tmp_path / "report.html", exp, saliency_maps=maps, files=True)
+    assert json.loads((tmp_path / "result.json").read_text()) == json.loads(json.dumps(record))
+    names = {p.name for p in tmp_path.glob("*.png")}
+    rec = record["explanations"][0]
+    assert names == {"original.png", "regions.png", "saliency_region_shapley.png",
+                     "saliency_occlusion.png",
+                     *(f"min_plus_{i + 1}.png" for i in range(len(rec["min_plus"]))),
+                     *(f"min_minus_{i + 1}.png" for i in range(len(rec["min_minus"])))}
+    original = cv2.imread(str(tmp_path / "original.png"))[:, :, ::-1]
+    assert original.shape == exp.image.shape
+    two = build_report([exp, exp], titles=["a", "b"])
+    assert {"1_original.png", "2_regions.png"} <= set(two.pngs)

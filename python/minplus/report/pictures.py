@@ -1,10 +1,12 @@
-"""The report's pictures of one explanation, as PNG data URIs sized for a page."""
+"""The report's pictures of one explanation, as PNG bytes sized for a page."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..viz import (as_rgb8, curves_figure, data_uri, heatmap_figure, highlight_regions,
+import re
+
+from ..viz import (as_rgb8, curves_figure, heatmap_figure, highlight_regions, png_bytes,
                    region_map_picture)
 from .record import region_ids
 
@@ -25,34 +27,34 @@ def _fit(image: np.ndarray, labels: np.ndarray, max_side: int):
             cv2.resize(labels.astype(np.int32), size, interpolation=cv2.INTER_NEAREST))
 
 
-def _close(fig) -> str:
-    uri = data_uri(fig)
+def _close(fig) -> bytes:
+    png = png_bytes(fig)
     fig.clear()
-    return uri
+    return png
 
 
 def explanation_pictures(exp, record: dict, saliency_maps=(), metrics=None) -> dict:
-    """Data URIs of everything the report shows for one explanation.
+    """PNG bytes of everything the report shows for one explanation.
 
     Returns
     -------
     dict
-        ``image``, ``region_map``: str; ``min_plus``, ``min_minus``: list of str, aligned with
-        the record's sets (at most MAX_SETS each); ``saliency``: list of str, aligned with
-        ``saliency_maps``; ``curves``: str or None.
+        ``image``, ``region_map``: bytes; ``min_plus``, ``min_minus``: list of bytes, aligned
+        with the record's sets (at most MAX_SETS each); ``saliency``: list of bytes, aligned
+        with ``saliency_maps``; ``curves``: bytes or None.
     """
     region_map = exp.region_map
     names = [str(n) for n in region_map.names]
     image, labels = _fit(as_rgb8(exp.image), np.asarray(region_map.labels), MAX_SIDE)
 
-    def sets(key: str, kind: str) -> list[str]:
-        return [data_uri(highlight_regions(image, labels, names,
-                                           region_ids(region_map, s["regions"]), kind))
+    def sets(key: str, kind: str) -> list[bytes]:
+        return [png_bytes(highlight_regions(image, labels, names,
+                                            region_ids(region_map, s["regions"]), kind))
                 for s in record[key][:MAX_SETS]]
 
     return {
-        "image": data_uri(image),
-        "region_map": data_uri(region_map_picture(labels, names, image)),
+        "image": png_bytes(image),
+        "region_map": png_bytes(region_map_picture(labels, names, image)),
         "min_plus": sets("min_plus", "min+"),
         "min_minus": sets("min_minus", "min-"),
         "saliency": [_close(heatmap_figure(exp.image, s.map, title=str(s.method)))
@@ -61,7 +63,7 @@ def explanation_pictures(exp, record: dict, saliency_maps=(), metrics=None) -> d
     }
 
 
-def _curves(metrics) -> str | None:
+def _curves(metrics) -> bytes | None:
     """Insertion/deletion curves from metrics whose values include ``fractions`` and the
     ``insertion``/``deletion`` score arrays; None when no method has them."""
     fractions, curves = None, {"insertion": {}, "deletion": {}}
@@ -76,3 +78,19 @@ def _curves(metrics) -> str | None:
         return None
     return _close(curves_figure(fractions, insertion=curves["insertion"] or None,
                                 deletion=curves["deletion"] or None))
+
+
+def picture_files(pictures: dict, record: dict, prefix: str = "") -> dict[str, bytes]:
+    """File names -> PNG bytes for :func:`explanation_pictures`' output: original.png,
+    regions.png, min_plus_1.png..., min_minus_1.png..., saliency_<method>.png, curves.png,
+    each name after ``prefix``."""
+    files = {f"{prefix}original.png": pictures["image"],
+             f"{prefix}regions.png": pictures["region_map"]}
+    for key in ("min_plus", "min_minus"):
+        files.update({f"{prefix}{key}_{i + 1}.png": png for i, png in enumerate(pictures[key])})
+    for s, png in zip(record["saliency"], pictures["saliency"]):
+        slug = re.sub(r"[^a-z0-9]+", "_", s["method"].lower()).strip("_") or "map"
+        files[f"{prefix}saliency_{slug}.png"] = png
+    if pictures["curves"] is not None:
+        files[f"{prefix}curves.png"] = pictures["curves"]
+    return files

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
-from .pictures import explanation_pictures
+from ..viz import data_uri
+from .pictures import explanation_pictures, picture_files
 from .record import GENERAL_LIMITATIONS, explanation_record, result_record
 
 TEMPLATE = "report.html.j2"
@@ -31,8 +34,16 @@ def _per_explanation(value, single: bool, k: int, name: str) -> list:
     return value
 
 
+class Report(NamedTuple):
+    """A rendered report: the page, its record (result.json) and its pictures as PNG files."""
+
+    html: str
+    result: dict
+    pngs: dict
+
+
 def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
-                 page_title: str | None = None) -> tuple[str, dict]:
+                 page_title: str | None = None) -> Report:
     """Render the report of one or several explanations.
 
     Parameters
@@ -56,9 +67,11 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
 
     Returns
     -------
-    html : str
-    result : dict
-        The record, as written to result.json (see :mod:`minplus.report.schema`).
+    Report
+        ``html`` (str); ``result``, the record as written to result.json (see
+        :mod:`minplus.report.schema`); ``pngs``, file name -> PNG bytes of every picture
+        (names from :func:`minplus.report.pictures.picture_files`, prefixed "1_", "2_"... when
+        there are several explanations).
     """
     single = hasattr(explanations, "image")
     exps = [explanations] if single else list(explanations)
@@ -74,20 +87,26 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
     for exp, title, smaps, mvals in zip(exps, titles, maps, mets):
         record = explanation_record(exp, title, smaps, mvals, meta)
         names = list(dict.fromkeys(n for vals in record["metrics"].values() for n in vals))
-        views.append({"record": record, "metric_names": names,
-                      "pictures": explanation_pictures(exp, record, smaps, mvals)})
+        pngs = explanation_pictures(exp, record, smaps, mvals)
+        views.append({"record": record, "metric_names": names, "pngs": pngs,
+                      "pictures": {k: [data_uri(p) for p in v] if isinstance(v, list)
+                                   else v and data_uri(v) for k, v in pngs.items()}})
     result = result_record([v["record"] for v in views], meta)
     html = _template().render(result=result, views=views, page_title=page_title,
                               general_limitations=GENERAL_LIMITATIONS)
-    return html, result
+    prefix = len(views) > 1
+    files = {name: png for i, v in enumerate(views)
+             for name, png in picture_files(v["pngs"], v["record"],
+                                            f"{i + 1}_" if prefix else "").items()}
+    return Report(html, result, files)
 
 
 def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
-                 page_title: str | None = None) -> dict:
+                 page_title: str | None = None, files: bool = False) -> dict:
     """Write the HTML report to ``path`` (parent folders created); returns the record.
 
-    Takes the arguments of :func:`build_report`. Write the returned record with
-    ``json.dump`` to keep result.json beside the page.
+    Takes the arguments of :func:`build_report`. With ``files=True`` the record is also written
+    as result.json and every picture as a PNG, beside the page.
 
     Examples
     --------
@@ -95,8 +114,13 @@ def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None
     >>> exp = minplus.explain(image, model, reference=ref)
     >>> record = write_report("out/report.html", exp, saliency_maps=[gradcam_map])
     """
-    html, result = build_report(explanations, saliency_maps, metrics, meta, titles, page_title)
+    report = build_report(explanations, saliency_maps, metrics, meta, titles, page_title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return result
+    path.write_text(report.html, encoding="utf-8")
+    if files:
+        with open(path.parent / "result.json", "w", encoding="utf-8") as f:
+            json.dump(report.result, f, indent=1)
+        for name, png in report.pngs.items():
+            (path.parent / name).write_bytes(png)
+    return report.result
