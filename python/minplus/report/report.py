@@ -108,11 +108,8 @@ def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None
     Takes the arguments of :func:`build_report`. With ``files=True`` the record is also written
     as result.json and every picture as a PNG, beside the page.
 
-    Examples
-    --------
-    >>> # doctest: +SKIP
-    >>> exp = minplus.explain(image, model, reference=ref)
-    >>> record = write_report("out/report.html", exp, saliency_maps=[gradcam_map])
+    Typical use: ``write_report("out/report.html", minplus.explain(image, model,
+    reference=ref), saliency_maps=[minplus.saliency.rise(model, image)], files=True)``.
     """
     report = build_report(explanations, saliency_maps, metrics, meta, titles, page_title)
     path = Path(path)
