@@ -158,3 +158,8 @@ def _paint(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.zeros(labels.shape, np.float32)
     out[labels >= 0] = values[labels[labels >= 0]]
     return out
+
+
+def hog_face_detector():
+    """``minplus explain --model report_example:hog_face_detector``: the detector as a model."""
+    return detector_scores

@@ -22,7 +22,8 @@ def report(tmp_path_factory):
         names=["forehead", f"eyes {EVIL}", "temple", "cheek", "nose & mouth", "jaw"])
     path = tmp_path_factory.mktemp("report") / "report.html"
     record = write_report(path, exp, saliency_maps=maps,
-                          meta={"image": f"grace{EVIL}.jpg", "model": "dlib HOG detector"})
+                          meta={"image": f"grace{EVIL}.jpg", "model": "dlib HOG detector",
+                                "regions": "grid:2x3"})
     return path, record
 
 

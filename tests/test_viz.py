@@ -5,8 +5,7 @@ import pytest
 
 from minplus.errors import DTypeError, RegionError, ShapeError
 from minplus.viz import (as_rgb8, colour_scale, curves_figure, data_uri, heatmap_figure,
-                         heatmap_overlay, highlight_regions, png_bytes, region_colours,
-                         region_map_picture)
+                         heatmap_overlay, highlight_regions, png_bytes)
 from report_example import grace_hopper
 
 
@@ -79,15 +78,15 @@ def test_min_plus_fades_the_rest_and_min_minus_tints_the_set(face):
                                                     - face[inner_right][..., 2]).mean() + 40
 
 
-def test_region_pictures_name_regions_and_check_inputs(face):
+def test_only_the_sets_regions_are_named_and_inputs_are_checked(face):
     lab = halves(face.shape[:2])
-    pic = region_map_picture(lab, ["left", "right"], face)
-    named = region_map_picture(lab, ["left", "right"])
-    assert pic.shape == face.shape and pic.dtype == np.uint8
-    assert named[20:-20, 20:80].max(axis=2).min() < 30            # a name in black, inside
-    assert len({tuple(c) for c in region_colours(12)}) == 12
+    grey = np.full(face.shape, 200, np.uint8)
+    for mask, kind in ((0b01, "min+"), (0b01, "min-")):
+        out = highlight_regions(grey, lab, ["left", "right"], mask, kind)
+        dark = out[8:-8].max(axis=2) < 40                         # the name's dark label box
+        assert dark[:, 8:90].any() and not dark[:, 100:-8].any()  # "left" named, "right" not
     with pytest.raises(RegionError, match="names cover"):
-        region_map_picture(lab, ["left"])
+        highlight_regions(face, lab, ["left"], 1)
     with pytest.raises(ShapeError, match="labels has shape"):
         highlight_regions(face, lab[:10], ["l", "r"], 1)
     with pytest.raises(ValueError, match="kind"):

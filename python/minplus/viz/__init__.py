@@ -1,12 +1,11 @@
-"""Pictures of explanations: heatmap overlays, Min+/Min- regions, region maps, metric curves."""
+"""Pictures of explanations: heatmap overlays, Min+/Min- regions, metric curves."""
 
 from .curves import curves_figure
 from .encoding import as_rgb8, data_uri, png_bytes
 from .overlays import ColourScale, colour_scale, heatmap_figure, heatmap_overlay
-from .regions import highlight_regions, region_colours, region_map_picture
+from .regions import highlight_regions
 
 __all__ = [
     "curves_figure", "as_rgb8", "data_uri", "png_bytes", "ColourScale", "colour_scale",
-    "heatmap_figure", "heatmap_overlay", "highlight_regions", "region_colours",
-    "region_map_picture",
+    "heatmap_figure", "heatmap_overlay", "highlight_regions",
 ]

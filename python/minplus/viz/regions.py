@@ -1,10 +1,14 @@
-"""Named regions drawn on the face: the Min+ set kept, the Min- set removed, or the whole map."""
+"""Min+ and Min- sets drawn on the face: the kept set outlined with everything else faded, or
+the removed set tinted red; each region of the set named. (A picture of a whole region map is
+:meth:`minplus.regions.RegionMap.render`, whose drawing this reuses for outlines and names.)"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import RegionError, ShapeError
+from ..regions import RegionMap
+from ..regions.drawing import draw_regions
 from .encoding import as_rgb8
 
 KEPT = (40, 180, 80)      # Min+: the regions that alone keep the decision
@@ -37,30 +41,6 @@ def _edges(selected: np.ndarray) -> np.ndarray:
 
     sel = selected.astype(np.uint8)
     return cv2.dilate(sel, np.ones((3, 3), np.uint8)) != cv2.erode(sel, np.ones((3, 3), np.uint8))
-
-
-def write_names(canvas: np.ndarray, labels: np.ndarray, names, which) -> np.ndarray:
-    """Write ``names[r]`` for each r in ``which`` at region r's most interior pixel, in place.
-
-    Black text on a white halo, so it reads on any colour; size follows the image's size.
-    """
-    import cv2
-
-    scale = max(0.3, min(labels.shape) / 600.0)
-    for r in which:
-        own = (labels == r).astype(np.uint8)
-        if not own.any():
-            continue
-        dist = cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
-        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-        text = str(names[r])
-        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        org = (int(np.clip(x - tw // 2, 0, max(0, labels.shape[1] - tw))),
-               int(np.clip(y + th // 2, th, labels.shape[0] - 1)))
-        for colour, thick in (((255, 255, 255), 3), ((0, 0, 0), 1)):
-            cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick,
-                        cv2.LINE_AA)
-    return canvas
 
 
 def highlight_regions(image, labels, names, mask, kind: str = "min+",
@@ -109,52 +89,8 @@ def highlight_regions(image, labels, names, mask, kind: str = "min+",
     else:
         out[in_set] = (1 - fade) * out[in_set] + fade * np.array(REMOVED, np.float32)
         colour = REMOVED
-    out = np.round(out).astype(np.uint8)
+    # Only the set's regions are outlined and named: the others become context (-1).
+    only_set = RegionMap(np.where(in_set, lab, -1), names)
+    out = draw_regions(only_set, np.round(out).astype(np.uint8), alpha=0.0)
     out[_edges(in_set)] = colour
-    return write_names(out, lab, names, np.flatnonzero(chosen))
-
-
-def region_colours(n: int) -> np.ndarray:
-    """(n, 3) uint8 RGB colours far apart in hue (golden-ratio steps), the same on every call.
-
-    Examples
-    --------
-    >>> region_colours(4).shape
-    (4, 3)
-    """
-    from matplotlib.colors import hsv_to_rgb
-
-    hue = (np.arange(n) * 0.618033988749895) % 1.0
-    hsv = np.stack([hue, np.where(np.arange(n) % 2, 0.55, 0.85), np.full(n, 0.95)], axis=1)
-    return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
-
-
-def region_map_picture(labels, names, image=None, alpha: float = 0.55) -> np.ndarray:
-    """A picture of a region map: every region tinted its own colour, outlined and named.
-
-    Parameters
-    ----------
-    labels : (H, W) int ndarray
-        Region id per pixel in [0, n), -1 for context (left untinted).
-    names : sequence of str
-    image : (H, W, 3) ndarray, optional
-        Drawn under the colours; a white canvas when omitted.
-    alpha : float in [0, 1]
-        Opacity of the colours.
-
-    Returns
-    -------
-    (H, W, 3) uint8 ndarray
-    """
-    lab = np.asarray(labels)
-    canvas = np.full(lab.shape + (3,), 255, np.uint8) if image is None else as_rgb8(image)
-    lab = _check(lab, names, canvas.shape[:2])
-    out = canvas.astype(np.float32)
-    inside = lab >= 0
-    out[inside] = (1 - alpha) * out[inside] + alpha * region_colours(len(names))[lab[inside]]
-    out = np.round(out).astype(np.uint8)
-    border = np.zeros(lab.shape, bool)
-    border[:, 1:] |= lab[:, 1:] != lab[:, :-1]
-    border[1:, :] |= lab[1:, :] != lab[:-1, :]
-    out[border] = 40
-    return write_names(out, lab, names, range(len(names)))
+    return out
