@@ -113,8 +113,12 @@ def sentence(kind: str, names, outcome: str, evidence: str) -> str:
     'Keeping only eyes + nose keeps the match (distance 0.41 <= 0.6).'
     >>> sentence("min-", ["mouth"], "the match", "")
     'Removing mouth changes the match.'
+    >>> sentence("min+", [], "the non-match", "distance 0.71 > 0.6")
+    'Even with every region masked, the model keeps the non-match (distance 0.71 > 0.6).'
     """
     tail = f" ({evidence})." if evidence else "."
+    if kind == "min+" and not names:
+        return f"Even with every region masked, the model keeps {outcome}{tail}"
     if kind == "min+":
         return f"Keeping only {_joined(names)} keeps {outcome}{tail}"
     return f"Removing {_joined(names)} changes {outcome}{tail}"
