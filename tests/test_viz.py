@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from minplus.errors import DTypeError, RegionError, ShapeError
-from minplus.viz import (as_rgb8, colour_scale, curves_figure, data_uri, heatmap_figure,
-                         heatmap_overlay, highlight_regions, png_bytes)
+from minplus.viz import (as_rgb8, colour_bar, colour_scale, curves_figure, data_uri,
+                         heatmap_figure, heatmap_overlay, heatmap_panel, highlight_regions,
+                         png_bytes)
 from report_example import grace_hopper
 
 
@@ -62,6 +63,24 @@ def test_heatmap_figure_has_a_colour_bar_with_the_maps_limits(face):
     lo, hi = fig.axes[1].get_ylim()
     assert (lo, hi) == pytest.approx((-3.0, 3.0))
     assert fig.axes[0].get_title() == "ig"
+
+
+def test_panel_is_the_overlay_beside_a_bar_from_vmax_down_to_vmin(face):
+    from matplotlib import colormaps
+
+    s = np.zeros(face.shape[:2], np.float32)
+    s[:10] = -2.0
+    s[-10:] = 1.0
+    panel = heatmap_panel(face, s)
+    h, w = face.shape[:2]
+    assert panel.shape[0] == h and panel.shape[1] > w
+    assert np.array_equal(panel[:, :w], heatmap_overlay(face, s))
+    bar = colour_bar(colour_scale(s), h)
+    assert np.array_equal(panel[:, w:], bar)
+    top, bottom = (np.round(np.array(colormaps["RdBu_r"](v)[:3]) * 255) for v in (1.0, 0.0))
+    pad = max(4, h // 40)
+    assert np.abs(bar[pad, pad + 1].astype(float) - top).max() <= 2
+    assert np.abs(bar[h - pad - 1, pad + 1].astype(float) - bottom).max() <= 2
 
 
 def test_min_plus_fades_the_rest_and_min_minus_tints_the_set(face):

@@ -7,7 +7,7 @@ import numpy as np
 import re
 
 from ..regions import RegionMap
-from ..viz import as_rgb8, curves_figure, heatmap_figure, highlight_regions, png_bytes
+from ..viz import as_rgb8, curves_figure, heatmap_panel, highlight_regions, png_bytes
 from .record import region_ids
 
 MAX_SIDE = 384    # pixels: sharp on a phone, and a whole report stays a few MB
@@ -57,8 +57,7 @@ def explanation_pictures(exp, record: dict, saliency_maps=(), metrics=None) -> d
         "region_map": png_bytes(RegionMap(labels, names).render(image)),
         "min_plus": sets("min_plus", "min+"),
         "min_minus": sets("min_minus", "min-"),
-        "saliency": [_close(heatmap_figure(exp.image, s.map, title=str(s.method)))
-                     for s in saliency_maps],
+        "saliency": [png_bytes(heatmap_panel(image, s.map)) for s in saliency_maps],
         "curves": _curves(metrics),
     }
 
