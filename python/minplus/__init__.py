@@ -16,6 +16,7 @@ from .explanation import Explanation  # noqa: E402
 from .lattice import LatticeSearch  # noqa: E402
 from .masking import Masker  # noqa: E402
 from .regions import ParsedImage, RegionMap, parse_regions  # noqa: E402
+from .report import build_report, write_report  # noqa: E402
 from .search import SearchInterrupted, search  # noqa: E402
 from .search_result import SearchResult  # noqa: E402
 
@@ -27,4 +28,5 @@ __all__ = [
     "MinplusError", "ShapeError", "DTypeError", "RegionError", "DeviceError", "ModelError",
     "RegionMap", "ParsedImage", "parse_regions", "FaceNotFoundError",
     "explain", "Explanation",
+    "build_report", "write_report",
 ]
