@@ -156,3 +156,16 @@ def test_files_beside_the_page_are_the_record_and_its_pictures(example, tmp_path
     assert original.shape == exp.image.shape
     two = build_report([exp, exp], titles=["a", "b"])
     assert {"1_original.png", "2_regions.png"} <= set(two.pngs)
+
+
+def test_many_tied_sets_are_drawn_up_to_a_limit_and_listed_beyond(example):
+    from minplus.report.pictures import MAX_SETS
+
+    exp, _ = example
+    many = copy.copy(exp)
+    many.min_plus = list(range(1, MAX_SETS + 3))       # bitmasks; ties of any size render alike
+    many.min_plus_scores = None
+    report = build_report(many)
+    assert len(report.pngs) == 2 + MAX_SETS + len(exp.min_minus)
+    assert report.result["explanations"][0]["min_plus"][-1]["mask"] == MAX_SETS + 2
+    assert "2 more tied sets: " in report.html
