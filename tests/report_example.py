@@ -163,3 +163,14 @@ def _paint(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def hog_face_detector():
     """``minplus explain --model report_example:hog_face_detector``: the detector as a model."""
     return detector_scores
+
+
+def tiny_cnn():
+    """``--model report_example:tiny_cnn``: a seeded, untrained 3-class torch CNN; it exercises
+    the command's torch and white-box paths (its decisions mean nothing)."""
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 5, stride=4), torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 3),
+        torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 3))

@@ -69,7 +69,7 @@ def test_sets_not_searched_or_not_found_are_said_so(example):
         "The search found no set of regions that changes the face detection (see what it "
         "proved below)."]
     assert (rec["model"], rec["regions"]["parser"]) == ("m", "grid:2x3")
-    assert rec["proven"] == "All 64 subsets of the 6 regions were evaluated."
+    assert rec["proven"] == "All 64 subsets of the 6 regions were evaluated"
     assert rec["seconds"] == exp.seconds["total"] and set(rec["timings"]) == set(exp.seconds)
 
 

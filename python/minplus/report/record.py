@@ -191,7 +191,8 @@ def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=
     timings = seconds if isinstance(seconds, dict) else {}
     if isinstance(seconds, dict):
         seconds = seconds.get("total")
-    proven = " ".join(str(b) for b in (getattr(exp, "search", None) or {}).get("bounds", ()))
+    proven = "; ".join(str(b).rstrip(".") for b in
+                       (getattr(exp, "search", None) or {}).get("bounds", ()))
     image = np.asarray(exp.image)
     outcome = _text(getattr(decision, "outcome", None), "the decision")
     original = getattr(exp, "original_scores", None)
