@@ -22,14 +22,24 @@ PROBE_ID = "minplus-browser-probe"
 PROBE = """<script id="%s-script">
 window.__probeErrors = [];
 window.addEventListener("error", function (e) {
-  window.__probeErrors.push(String(e.message || ("failed to load " + (e.target.src || e.target.tagName))));
+  var what = e.target && (e.target.src || e.target.tagName);
+  window.__probeErrors.push(String(e.message || ("failed to load " + what)));
 }, true);
-(function () { var ce = console.error; console.error = function () {
-  window.__probeErrors.push(Array.prototype.join.call(arguments, " ")); ce.apply(console, arguments); }; })();
+(function () {
+  var ce = console.error;
+  console.error = function () {
+    window.__probeErrors.push(Array.prototype.join.call(arguments, " "));
+    ce.apply(console, arguments);
+  };
+})();
 window.addEventListener("load", function () {
   var imgs = Array.prototype.map.call(document.images, function (i) {
-    return {alt: i.alt, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight, src: i.src.slice(0, 30)}; });
-  var scripts = Array.prototype.filter.call(document.scripts, function (s) { return s.id !== "%s-script"; });
+    return {alt: i.alt, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight,
+            src: i.src.slice(0, 30)};
+  });
+  var scripts = Array.prototype.filter.call(document.scripts, function (s) {
+    return s.id !== "%s-script";
+  });
   var out = document.createElement("pre"); out.id = "%s";
   out.textContent = JSON.stringify({images: imgs, errors: window.__probeErrors,
     scripts: scripts.map(function (s) { return s.outerHTML.slice(0, 80); }),

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import minplus.saliency
 from minplus.cli import build_parser, main
 
 FILES = {"explanation.png", "original.png", "regions.png", "result.json"}
@@ -17,12 +18,13 @@ def demo_out(tmp_path_factory):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    assert str(out) in printed.getvalue()  # says where it wrote
+    assert printed.getvalue() == f"report: {out / 'report.html'}\n"  # says where the report is
     return out
 
 
 def test_layout(demo_out):
-    assert {p.name for p in demo_out.iterdir()} == {"summary.txt", "match", "non_match"}
+    assert {p.name for p in demo_out.iterdir()} == {"summary.txt", "match", "non_match",
+                                                    "report.html"}
     for case in ("match", "non_match"):
         assert FILES <= {p.name for p in (demo_out / case).iterdir()}
 
@@ -49,3 +51,19 @@ def test_command_line_help():
     assert "demo" in parser.format_help()
     with pytest.raises(SystemExit):
         parser.parse_args([])  # a subcommand is required
+
+
+def test_report_shows_both_decisions_in_a_browser(demo_out, tmp_path):
+    from browser import probe_page
+
+    seen = probe_page(demo_out / "report.html", tmp_path, width=390, height=844)
+    assert seen["errors"] == [] and seen["scripts"] == [] and seen["overflow"] <= 0
+    assert seen["images"] and all(i["naturalWidth"] > 0 for i in seen["images"])
+    text = seen["text"]
+    assert "grace_hopper vs a shifted copy of herself" in text
+    assert "grace_hopper vs astronaut (Eileen Collins)" in text
+    assert "keeps the match (distance " in text and "the non-match (distance " in text
+    alts = [i["alt"] for i in seen["images"]]
+    # a saliency panel per decision, once region occlusion is part of minplus
+    shown = 2 if hasattr(minplus.saliency, "region_occlusion") else 0
+    assert alts.count("region_occlusion saliency") == shown

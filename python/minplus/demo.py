@@ -7,6 +7,8 @@ dlib's face descriptor and the 7 coarse face regions. Nothing is downloaded.
 Output folder layout (each explanation as :meth:`minplus.Explanation.save` writes it)::
 
     DIR/
+      report.html           both decisions in one self-contained report (written by
+                            ``minplus demo``, with a region-occlusion map per decision)
       summary.txt           both explanations' summaries, one paragraph each
       match/                Grace Hopper vs her shifted copy
         result.json  explanation.png  original.png  regions.png  min_plus.png  min_minus.png

@@ -135,8 +135,9 @@ def _sets(exp, kind: str, decision) -> list[dict]:
         evidence = ""
         if scores is not None and i < len(scores) and hasattr(decision, "describe"):
             evidence = _text(decision.describe(np.asarray(scores[i])))
-        out.append({"regions": names, "mask": int(sum(1 << r for r in region_ids(region_map, names))),
-                    "evidence": evidence, "sentence": sentence(kind, names, outcome, evidence)})
+        mask = sum(1 << r for r in region_ids(region_map, names))
+        out.append({"regions": names, "mask": mask, "evidence": evidence,
+                    "sentence": sentence(kind, names, outcome, evidence)})
     return out
 
 

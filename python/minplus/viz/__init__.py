@@ -7,6 +7,6 @@ from .overlays import (ColourScale, colour_bar, colour_scale, heatmap_figure, he
 from .regions import highlight_regions
 
 __all__ = [
-    "curves_figure", "as_rgb8", "data_uri", "png_bytes", "ColourScale", "colour_bar", "colour_scale", "heatmap_panel",
-    "heatmap_figure", "heatmap_overlay", "highlight_regions",
+    "curves_figure", "as_rgb8", "data_uri", "png_bytes", "ColourScale", "colour_bar",
+    "colour_scale", "heatmap_panel", "heatmap_figure", "heatmap_overlay", "highlight_regions",
 ]
