@@ -50,3 +50,15 @@ def test_readable_on_a_phone_and_screenshots_saved(report, tmp_path, capsys):
     with capsys.disabled():
         print("\nreport screenshots:", *map(str, shots))
     assert all(p.stat().st_size > 10_000 for p in shots)
+
+
+def test_missing_chromium_fails_in_ci_and_skips_only_locally(monkeypatch):
+    import browser
+
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        browser.chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="headless Chromium is missing"):
+        browser.chromium()
