@@ -117,6 +117,23 @@ def test_torch_module_factory_with_white_box_methods(photos, tmp_path, capsys):
         {p.name for p in tmp_path.glob("*.png")}
 
 
+@pytest.mark.filterwarnings("ignore:.*(legacy TorchScript|will be removed).*:DeprecationWarning")
+def test_onnx_file_model(photos, tmp_path, capsys):
+    import torch
+
+    from report_example import tiny_cnn
+
+    path = tmp_path / "tiny.onnx"
+    torch.onnx.export(tiny_cnn(), torch.zeros(1, 3, 150, 128), str(path), dynamo=False,
+                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    status = cli.main(["explain", str(photos["small"]), "--model", str(path), "--decision",
+                       "class:0", "--regions", "grid:2x2", "--out", str(tmp_path / "out"),
+                       "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    rec = validate_result(json.loads((tmp_path / "out" / "result.json").read_text()))
+    assert rec["explanations"][0]["decision"]["outcome"] == "class 0"
+
+
 @pytest.mark.parametrize("argv, status, message", [
     (["explain", "{blank}", "--reference", "{shifted}", "--model", "dlib-verify"], 3,
      "no face found"),
