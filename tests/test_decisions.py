@@ -44,6 +44,9 @@ def test_classification_bad_target_and_single_score():
         Classification(target=5).bind([0.1, 0.2, 0.3])
     with pytest.raises(ShapeError, match="Threshold"):
         Classification().bind([0.3])
+    with pytest.raises(ValueError, match="top class is 2"):
+        Classification(target=0).bind([0.1, 0.2, 0.3])  # not the image's own decision
+    assert Classification(target=2).bind([0.1, 0.2, 0.3]).class_ == 2
     with pytest.raises(RuntimeError, match="not bound"):
         Classification()([[0.1, 0.2]])
 

@@ -67,6 +67,12 @@ class Classification(Decision):
                              "for a single score")
         self.class_ = _index(int(np.argmax(self.original)) if self.target is None
                              else int(self.target), d, "target")
+        top = int(np.argmax(self.original))
+        if self.factor is None and self.class_ != top:
+            # Min+/Min- explain the unmasked image's own decision, which must count as preserved.
+            raise ValueError(f"target={self.class_} is not the unmasked image's decision (its top "
+                             f"class is {top}); pass factor=... to explain class "
+                             f"{self.class_}'s probability, or target=None")
         if self.from_logits is None:
             o = self.original
             self.from_logits = not (o.min() >= 0 and o.max() <= 1 and abs(o.sum() - 1) < 1e-3)
