@@ -9,7 +9,7 @@ import pytest
 import minplus.saliency
 from minplus.cli import build_parser, main
 
-FILES = {"explanation.png", "original.png", "regions.png", "result.json"}
+FILES = {"explanation.png", "original.png", "regions.png", "explanation.json"}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_layout(demo_out):
 
 
 def test_match_is_explained_by_non_trivial_sets(demo_out):
-    r = json.loads((demo_out / "match" / "result.json").read_text())
+    r = json.loads((demo_out / "match" / "explanation.json").read_text())
     assert r["decision"]["outcome"] == "the match"
     assert r["regions"] == ["forehead", "eyebrows", "eyes", "nose", "cheeks", "mouth", "chin"]
     assert all(0 < len(s) < 7 for s in r["min_plus"] + r["min_minus"]) and r["min_minus"]
@@ -38,7 +38,7 @@ def test_match_is_explained_by_non_trivial_sets(demo_out):
 
 
 def test_non_match_and_summary(demo_out):
-    r = json.loads((demo_out / "non_match" / "result.json").read_text())
+    r = json.loads((demo_out / "non_match" / "explanation.json").read_text())
     assert r["decision"]["outcome"] == "the non-match"
     said = r["decision"]["original"]
     assert said.startswith("distance ") and "> 0.6" in said

@@ -130,9 +130,10 @@ def test_to_dict_save_and_plot(match, tmp_path):
     assert d["decision"]["outcome"] == "the match" and d["queries"] == match.queries
     folder = match.save(tmp_path / "e")
     names = sorted(p.name for p in (tmp_path / "e").iterdir())
-    assert names == ["explanation.png", "min_minus.png", "min_plus.png", "original.png",
-                     "regions.png", "result.json"]
-    assert json.loads((tmp_path / "e" / "result.json").read_text())["summary"] == match.summary()
+    assert names == ["explanation.json", "explanation.png", "min_minus.png", "min_plus.png",
+                     "original.png", "regions.png"]
+    saved = json.loads((tmp_path / "e" / "explanation.json").read_text())
+    assert saved["summary"] == match.summary()
     assert folder == str(tmp_path / "e")
     fig = match.plot()
     assert len(fig.axes) == 4

@@ -11,9 +11,9 @@ Output folder layout (each explanation as :meth:`minplus.Explanation.save` write
                             ``minplus demo``, with a region-occlusion map per decision)
       summary.txt           both explanations' summaries, one paragraph each
       match/                Grace Hopper vs her shifted copy
-        result.json  explanation.png  original.png  regions.png  min_plus.png  min_minus.png
+        explanation.json  explanation.png  original.png  regions.png  min_plus.png  min_minus.png
       non_match/            Grace Hopper vs the astronaut
-        result.json  explanation.png  original.png  regions.png  [min_plus.png  min_minus.png]
+        explanation.json  explanation.png  original.png  regions.png  [min_plus.png  min_minus.png]
 """
 
 from __future__ import annotations

@@ -200,16 +200,16 @@ class Explanation:
         return fig
 
     def save(self, path) -> str:
-        """Write ``result.json``, ``explanation.png`` (the 4 panels) and one PNG per panel.
+        """Write ``explanation.json``, ``explanation.png`` (the 4 panels) and one PNG per panel.
 
-        Files in the folder ``path`` (created if missing): result.json, explanation.png,
+        Files in the folder ``path`` (created if missing): explanation.json, explanation.png,
         original.png, regions.png, min_plus.png, min_minus.png (the last two only when the
         set exists). Returns the folder.
         """
         from matplotlib.image import imsave
 
         os.makedirs(path, exist_ok=True)
-        with open(os.path.join(path, "result.json"), "w") as f:
+        with open(os.path.join(path, "explanation.json"), "w") as f:
             json.dump(self.to_dict(), f, indent=1)
         names = ("original", "regions", "min_plus", "min_minus")
         have = (True, True, bool(self.min_plus), bool(self.min_minus))
