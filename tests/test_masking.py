@@ -63,6 +63,23 @@ def test_render_equals_numpy_reference(case):
     np.testing.assert_array_equal(got.view(np.uint8), np.ascontiguousarray(want).view(np.uint8))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 9), st.integers(0, 2**32 - 1),
+       st.sampled_from(["keep", "mask"]), st.sampled_from(["hwc", "nchw"]))
+def test_whole_row_runs_equal_numpy_reference(H, n, seed, context, layout):
+    """Horizontal bands (rows wholly in one region or context) take the row-run fast path."""
+    rng = np.random.default_rng(seed)
+    bands = rng.integers(-1, n, H)
+    labels = np.repeat(bands[:, None], 11, axis=1).astype(np.int32)
+    labels[rng.random(H) < 0.3, 5:] = rng.integers(-1, n)  # some mixed rows among them
+    image = rng.integers(0, 256, (H, 11, 3), dtype=np.uint8)
+    m = Masker(image, labels, baseline="noise", context=context, n_regions=n, seed=seed)
+    masks = rng.integers(0, 2**n, 8).astype(np.uint64)
+    got = m.render(masks, layout=layout, dtype=np.float32 if layout == "nchw" else None)
+    want = reference_render(image, m.baseline, labels, masks, context == "keep", layout)
+    np.testing.assert_array_equal(got, want)
+
+
 def test_render_into_caller_buffer_and_threads_agree():
     rng = np.random.default_rng(1)
     img = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)

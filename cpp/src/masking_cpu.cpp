@@ -13,6 +13,8 @@ RegionSpans RegionSpans::from_labels(const int32_t* labels, int H, int W) {
   s.H = H;
   s.W = W;
   s.row_start.resize(static_cast<size_t>(H) + 1);
+  s.row_regions.assign(H, 0);
+  s.row_context.assign(H, 0);
   for (int y = 0; y < H; ++y) {
     s.row_start[y] = static_cast<int64_t>(s.spans.size());
     const int32_t* row = labels + static_cast<int64_t>(y) * W;
@@ -20,6 +22,10 @@ RegionSpans RegionSpans::from_labels(const int32_t* labels, int H, int W) {
     for (int x = 1; x <= W; ++x) {
       if (x == W || row[x] != row[x0]) {
         s.spans.push_back({x0, x, row[x0]});
+        if (row[x0] < 0)
+          s.row_context[y] = 1;
+        else
+          s.row_regions[y] |= uint64_t{1} << row[x0];
         x0 = x;
       }
     }
@@ -99,6 +105,18 @@ inline void copy_row(const Span* s, const Span* last, uint64_t mask, bool contex
   }
 }
 
+enum class RowSource { image, baseline, mixed };
+
+// Where every pixel of row y comes from under mask, if from one source only.
+inline RowSource row_source(const RegionSpans& s, int64_t y, uint64_t mask, bool context_keep) {
+  const uint64_t present = s.row_regions[y];
+  const uint64_t kept = mask & present;
+  const bool context = s.row_context[y] != 0;
+  if (kept == present && (!context || context_keep)) return RowSource::image;
+  if (kept == 0 && (!context || !context_keep)) return RowSource::baseline;
+  return RowSource::mixed;
+}
+
 inline void store(float v, DType d, void* out, int64_t i) {
   switch (d) {
     case DType::u8: {
@@ -124,17 +142,38 @@ void render_spans_cpu(const RegionSpans& spans, const Frames& f, const uint64_t*
   const char* img = static_cast<const char*>(f.image);
   const char* base = static_cast<const char*>(f.baseline);
   char* dst = static_cast<char*>(out);
-  const int64_t rows = static_cast<int64_t>(planes) * H;
+  // Work items are blocks of rows of one plane of one image; within a block, runs of rows that
+  // come wholly from the image (or wholly from the baseline) become one memcpy, since rows of a
+  // plane are contiguous. Only rows that mix both are copied span by span.
+  constexpr int64_t kBlock = 16;
+  const int64_t blocks = (H + kBlock - 1) / kBlock;
+  const int64_t work = static_cast<int64_t>(planes) * blocks;
   const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
   for (int64_t b = 0; b < B; ++b) {
-    for (int64_t pr = 0; pr < rows; ++pr) {
-      const int64_t y = pr % H;
-      const size_t off = static_cast<size_t>(pr) * row_bytes;
-      const Span* first = spans.spans.data() + spans.row_start[y];
-      const Span* last = spans.spans.data() + spans.row_start[y + 1];
-      copy_row(first, last, masks[b], context_keep, img + off, base + off,
-               dst + static_cast<size_t>(b) * image_bytes + off, px_bytes);
+    for (int64_t w = 0; w < work; ++w) {
+      const uint64_t mask = masks[b];
+      const size_t plane_off = static_cast<size_t>(w / blocks) * plane_bytes;
+      const char* im = img + plane_off;
+      const char* bs = base + plane_off;
+      char* o = dst + static_cast<size_t>(b) * image_bytes + plane_off;
+      const int64_t y_end = std::min<int64_t>(H, (w % blocks + 1) * kBlock);
+      for (int64_t y = (w % blocks) * kBlock; y < y_end;) {
+        const RowSource src = row_source(spans, y, mask, context_keep);
+        const size_t off = static_cast<size_t>(y) * row_bytes;
+        if (src == RowSource::mixed) {
+          copy_row(spans.spans.data() + spans.row_start[y],
+                   spans.spans.data() + spans.row_start[y + 1], mask, context_keep, im + off,
+                   bs + off, o + off, px_bytes);
+          ++y;
+          continue;
+        }
+        int64_t e = y + 1;
+        while (e < y_end && row_source(spans, e, mask, context_keep) == src) ++e;
+        std::memcpy(o + off, (src == RowSource::image ? im : bs) + off,
+                    static_cast<size_t>(e - y) * row_bytes);
+        y = e;
+      }
     }
   }
 }

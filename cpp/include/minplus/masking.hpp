@@ -27,6 +27,8 @@ struct RegionSpans {
   int H = 0, W = 0;
   std::vector<int64_t> row_start;  // spans of row y are [row_start[y], row_start[y + 1])
   std::vector<Span> spans;
+  std::vector<uint64_t> row_regions;  // bit r set: region r occurs in row y
+  std::vector<uint8_t> row_context;   // 1: row y has context pixels
   static RegionSpans from_labels(const int32_t* labels, int H, int W);
 };
 
