@@ -185,3 +185,12 @@ def test_bench_prints_the_comparison_table():
     assert lines[1] == "| workload | what | GB/s or M masks/s | fraction of memcpy | note |"
     assert any("minplus hwc uint8" in line for line in lines)
 
+
+
+def test_python_dash_m_minplus_is_the_command():
+    import minplus
+
+    done = subprocess.run([sys.executable, "-m", "minplus", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0
+    assert minplus.__version__ in done.stdout + done.stderr
