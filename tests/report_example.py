@@ -15,7 +15,7 @@ from math import factorial
 
 import numpy as np
 
-from minplus import Masker
+from minplus import Masker, RegionMap
 from minplus.models.decision import Decision
 from minplus.saliency.saliency_map import SaliencyMap
 
@@ -68,18 +68,11 @@ def detector_scores(images: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class RegionGrid:
-    labels: np.ndarray
-    names: list
-    context: str = "keep"
-
-
-@dataclass
 class BruteForceExplanation:
     """Carries the attributes :mod:`minplus.report.record` reads."""
 
     image: np.ndarray
-    region_map: RegionGrid
+    region_map: RegionMap
     decision: Decision
     min_plus: list
     min_minus: list
@@ -121,7 +114,7 @@ def explain_by_brute_force(names=None, rows: int = 2, cols: int = 3):
     min_plus = smallest([m for m in range(2 ** n) if kept[m]])
     min_minus = smallest([full ^ m for m in range(2 ** n) if not kept[m]])
     exp = BruteForceExplanation(
-        image=image, region_map=RegionGrid(labels, names), decision=decision,
+        image=image, region_map=RegionMap(labels, names), decision=decision,
         min_plus=min_plus, min_minus=min_minus,
         min_plus_scores=[scores[m] for m in min_plus],
         min_minus_scores=[scores[full ^ m] for m in min_minus],

@@ -8,7 +8,6 @@ import re
 
 from ..regions import RegionMap
 from ..viz import as_rgb8, curves_figure, heatmap_panel, highlight_regions, png_bytes
-from .record import region_ids
 
 MAX_SIDE = 384    # pixels: sharp on a phone, and a whole report stays a few MB
 MAX_SETS = 8      # Min+/Min- ties drawn per goal; the record lists them all
@@ -48,8 +47,7 @@ def explanation_pictures(exp, record: dict, saliency_maps=(), metrics=None) -> d
     image, labels = _fit(as_rgb8(exp.image), np.asarray(region_map.labels), MAX_SIDE)
 
     def sets(key: str, kind: str) -> list[bytes]:
-        return [png_bytes(highlight_regions(image, labels, names,
-                                            region_ids(region_map, s["regions"]), kind))
+        return [png_bytes(highlight_regions(image, labels, names, s["mask"], kind))
                 for s in record[key][:MAX_SETS]]
 
     return {

@@ -8,8 +8,8 @@ The report reads explanations by duck typing, so any object with these attribute
 attribute              meaning
 =====================  ==========================================================================
 ``image``              (H, W, 3) uint8 (or float in [0, 1]) ndarray: the explained image
-``region_map``         ``labels`` (H, W) int (-1 = context) and ``names`` (list of str); optional
-                       ``context`` ("keep"/"mask")
+``region_map``         a :class:`minplus.RegionMap` (``labels``, ``names``, ``context``,
+                       ``mask_of``, ``names_of``)
 ``min_plus``           sequence of kept sets, each a uint64 bitmask or a sequence of region
                        names; None when Min+ was not searched
 ``min_minus``          sequence of removed sets, same forms; None when not searched
@@ -37,7 +37,6 @@ import math
 
 import numpy as np
 
-from ..errors import RegionError
 
 MODE_MEANING = {
     "exact": "every set smaller than the ones reported was tested and none keeps the decision: "
@@ -81,23 +80,11 @@ def _number(value):
 
 def region_names(region_map, region_set) -> list[str]:
     """Names of a region set given as a bitmask or as names (validated against the map)."""
-    names = list(region_map.names)
     if isinstance(region_set, (int, np.integer)) and not isinstance(region_set, (bool, np.bool_)):
-        value = int(np.uint64(region_set)) if isinstance(region_set, np.integer) else region_set
-        if value < 0 or value >> len(names):
-            raise RegionError(f"set {value:#x} has bits outside the {len(names)} regions")
-        return [n for r, n in enumerate(names) if value >> r & 1]
-    out = [str(n) for n in region_set]
-    unknown = [n for n in out if n not in names]
-    if unknown:
-        raise RegionError(f"sets name regions {unknown} that the region map does not have")
-    return out
-
-
-def region_ids(region_map, names) -> list[int]:
-    """Region ids of region names, in region order."""
-    index = {n: r for r, n in enumerate(region_map.names)}
-    return sorted(index[n] for n in names)
+        return region_map.names_of(region_set)
+    names = [str(n) for n in region_set]
+    region_map.mask_of(names)  # RegionError naming any region the map does not have
+    return names
 
 
 def _joined(names) -> str:
@@ -135,7 +122,7 @@ def _sets(exp, kind: str, decision) -> list[dict]:
         evidence = ""
         if scores is not None and i < len(scores) and hasattr(decision, "describe"):
             evidence = _text(decision.describe(np.asarray(scores[i])))
-        mask = sum(1 << r for r in region_ids(region_map, names))
+        mask = int(region_map.mask_of(names))
         out.append({"regions": names, "mask": mask, "evidence": evidence,
                     "sentence": sentence(kind, names, outcome, evidence)})
     return out
