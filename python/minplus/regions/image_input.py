@@ -18,7 +18,8 @@ from ..errors import DTypeError, ShapeError
 MIN_SIZE = 32
 
 
-def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
+def as_rgb_uint8(image, name: str = "image", min_size: int = MIN_SIZE,
+                 clip: bool = False) -> np.ndarray:
     """Validate ``image`` and convert it to a C-contiguous (H, W, 3) uint8 RGB array.
 
     Parameters
@@ -26,6 +27,11 @@ def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
     image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) ndarray, uint8 or float in [0, 1]
     name : str
         How error messages refer to the image.
+    min_size : int
+        Smallest side accepted (ShapeError below it).
+    clip : bool
+        For pictures rather than model inputs: float values are clipped to [0, 1] (NaN -> 0)
+        instead of being refused when outside.
 
     Examples
     --------
@@ -33,19 +39,23 @@ def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
     (40, 40, 3)
     >>> int(as_rgb_uint8(np.full((40, 40), 0.5))[0, 0, 0])
     128
+    >>> int(as_rgb_uint8(np.full((2, 2), 7.0), min_size=1, clip=True)[0, 0, 0])
+    255
     """
     if not isinstance(image, np.ndarray):
         raise DTypeError(f"{name} must be a numpy array, got {type(image).__name__}")
     if image.ndim == 2:
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
-        raise ShapeError(f"{name} must be (H, W), (H, W, 3) or (H, W, 4) (RGBA), "
+        raise ShapeError(f"{name} must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) (RGBA), "
                          f"got shape {image.shape}")
-    if min(image.shape[:2]) < MIN_SIZE:
-        raise ShapeError(f"{name} is too small for a face parser: shape {image.shape[:2]}, "
-                         f"need at least {MIN_SIZE} x {MIN_SIZE} pixels")
+    if min(image.shape[:2]) < min_size:
+        raise ShapeError(f"{name} is too small: shape {image.shape[:2]}, need at least "
+                         f"{min_size} x {min_size} pixels")
     if image.dtype.kind == "f":
-        if not np.isfinite(image).all():
+        if clip:
+            image = np.clip(np.nan_to_num(image), 0.0, 1.0)
+        elif not np.isfinite(image).all():
             raise ValueError(f"{name} contains NaN or inf")
         lo, hi = float(image.min()), float(image.max())
         if lo < 0.0 or hi > 1.0:

@@ -11,15 +11,16 @@ import io
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..regions.image_input import as_rgb_uint8
 
 
 def as_rgb8(image, name: str = "image") -> np.ndarray:
-    """An (H, W, 3) uint8 copy of ``image``.
+    """An (H, W, 3) uint8 copy of ``image`` for drawing: the face parsers' input policy
+    (:func:`minplus.regions.image_input.as_rgb_uint8`) with any size and floats clipped.
 
     Parameters
     ----------
-    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) ndarray
+    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array-like
         uint8, or float in [0, 1] (clipped). Alpha is dropped, grey is repeated.
     name : str
         The argument's name, for error messages.
@@ -33,18 +34,7 @@ def as_rgb8(image, name: str = "image") -> np.ndarray:
     >>> as_rgb8(np.zeros((2, 3))).shape
     (2, 3, 3)
     """
-    a = np.asarray(image)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or 0 in a.shape[:2]:
-        raise ShapeError(f"{name} must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
-                         f"got shape {a.shape}")
-    a = np.broadcast_to(a[:, :, :3], a.shape[:2] + (3,))
-    if a.dtype == np.uint8:
-        return np.ascontiguousarray(a)
-    if a.dtype.kind == "f":
-        return np.round(np.clip(np.nan_to_num(a), 0.0, 1.0) * 255).astype(np.uint8)
-    raise DTypeError(f"{name} must be uint8 or float in [0, 1], got dtype {a.dtype}")
+    return as_rgb_uint8(np.asarray(image), name, min_size=1, clip=True)
 
 
 def png_bytes(picture, dpi: int = 110) -> bytes:
