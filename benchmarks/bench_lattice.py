@@ -9,16 +9,14 @@ import pytest
 
 import minplus
 from benchmarks.compare_lattice import (KeepsFraction, cheap_oracle_problem, naive_search,
-                                        planted_sets)
+                                        planted_options, planted_sets)
 from minplus import _core
-from minplus.lattice import GOALS, MODES
 
 
 @pytest.mark.parametrize("mode, n", [("exact", 24), ("monotone", 24), ("greedy", 64)])
 def test_engine_with_a_cpp_oracle(benchmark, mode, n):
     planted = planted_sets(n, 1)
-    r = benchmark(_core.lattice_run_planted, n, GOALS["both"], MODES[mode], -1, False, 0, 16,
-                  planted, 4096)
+    r = benchmark(_core.lattice_run_planted, planted_options(n, mode), planted, 4096)
     benchmark.extra_info["queries"] = int(r["queries"])
 
 

@@ -128,8 +128,8 @@ def main(argv=None) -> int:
             rows += cuda_rows(size, args.batch, repeat)
     rows += enumeration_rows(repeat)
     print(f"machine: {machine()}; CUDA available: {minplus.cuda_available()}")
-    print(f"| workload | what | GB/s or M masks/s | fraction of memcpy | note |")
-    print(f"|---|---|---|---|---|")
+    print("| workload | what | GB/s or M masks/s | fraction of memcpy | note |")
+    print("|---|---|---|---|---|")
     for tag, what, rate, frac, note in rows:
         fr = "" if frac is None else f"{frac:.2f}"
         print(f"| {tag} | {what} | {rate:.2f} | {fr} | {note} |")

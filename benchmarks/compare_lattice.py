@@ -15,8 +15,8 @@ import numpy as np
 import minplus
 from benchmarks.compare import machine
 from benchmarks.workloads import face_like_labels
-from minplus import Masker, _core
-from minplus.lattice import GOALS, MODES
+from minplus import Masker, SearchOptions, _core
+from minplus.lattice import native_options
 from minplus.models.decision import Decision
 
 MODE_NAMES = ("exact", "minimal", "monotone", "greedy")
@@ -43,6 +43,11 @@ def planted_sets(n: int, seed: int, count: int = 3) -> list[int]:
     rng = np.random.default_rng(seed)
     return [int(sum(1 << int(r) for r in rng.choice(n, rng.integers(2, 5), replace=False)))
             for _ in range(count)]
+
+
+def planted_options(n: int, mode: str):
+    """The engine's options for a planted-oracle run: goal both, the mode's defaults."""
+    return native_options(n, SearchOptions(goal="both", mode=mode))
 
 
 # ---- the straightforward implementation --------------------------------------------------------
@@ -156,8 +161,7 @@ def engine_rows(quick: bool) -> list[tuple]:
         best = None
         for _ in range(1 if quick else 5):
             c0 = time.thread_time()
-            r = _core.lattice_run_planted(n, GOALS["both"], MODES[mode], -1, False, 0, 16,
-                                          planted, 4096)
+            r = _core.lattice_run_planted(planted_options(n, mode), planted, 4096)
             cpu = time.thread_time() - c0
             best = (r, cpu) if best is None or cpu < best[1] else best
         r, cpu = best
@@ -247,8 +251,7 @@ def planted_rows(quick: bool) -> list[tuple]:
         for mode in MODE_NAMES:
             if quick and n > 20 and mode == "minimal":
                 continue
-            r = _core.lattice_run_planted(n, GOALS["both"], MODES[mode], -1, False, 0, 16,
-                                          planted, 4096)
+            r = _core.lattice_run_planted(planted_options(n, mode), planted, 4096)
             rows.append((n, mode, r["queries"], r["queries"] / 2 ** n,
                          len(r["min_plus"]["solutions"]), len(r["min_minus"]["solutions"]),
                          r["engine_seconds"]))

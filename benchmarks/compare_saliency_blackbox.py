@@ -26,11 +26,10 @@ from captum.attr import FeatureAblation, KernelShap, Lime, Occlusion, ShapleyVal
 
 from benchmarks.blackbox_workloads import (MODEL, NET, TARGET, ClosedFormRegression,
                                            astronaut_image, feature_mask, grid_labels,
-                                           model_alone, model_seconds, nchw)
+                                           model_alone, nchw)
 from minplus.models.base import as_model
-from minplus.saliency import (kernel_shap, lime, minplus_map, occlusion, region_occlusion, rise,
+from minplus.saliency import (kernel_shap, lime, occlusion, region_occlusion, rise,
                               shapley_values)
-from minplus.saliency.minplus_map import PRESETS, window_grid
 from minplus.saliency.rise import rise_masks
 
 
@@ -94,18 +93,18 @@ def method_rows(size: int, repeat: int, quick: bool) -> list[tuple]:
         1 + len(np.arange(0, size - 16 + 1, 8)) ** 2,
         lambda o, r: f"max |diff| {np.abs(o.map - r[0, 0].numpy()).max():.1e}")
     add("region occlusion (49)",
-        lambda m: region_occlusion(m, img, labels, TARGET, progress=False),
+        lambda m: region_occlusion(m, img, regions=labels, target=TARGET, progress=False),
         lambda ppe: FeatureAblation(NET).attribute(x, baselines=0.0, target=TARGET,
                                                    feature_mask=mask, perturbations_per_eval=ppe),
         50, lambda o, r: f"max |diff| {np.abs(o.map - r[0, 0].numpy()).max():.1e}")
     add(f"LIME (49 regions, {n_samples})",
-        lambda m: lime(m, img, labels, TARGET, n_samples=n_samples, progress=False),
+        lambda m: lime(m, img, regions=labels, target=TARGET, n_samples=n_samples, progress=False),
         lambda ppe: Lime(NET, interpretable_model=ClosedFormRegression()).attribute(
             x, baselines=0.0, target=TARGET, feature_mask=mask, n_samples=n_samples,
             perturbations_per_eval=ppe),
         n_samples, lambda o, r: "different kernels: not compared")
     add(f"KernelSHAP (49 regions, {n_samples})",
-        lambda m: kernel_shap(m, img, labels, TARGET, n_samples=n_samples - 2, progress=False),
+        lambda m: kernel_shap(m, img, regions=labels, target=TARGET, n_samples=n_samples - 2, progress=False),
         lambda ppe: _captum_kernel_shap(x, mask, n_samples, ppe), n_samples,
         lambda o, r: f"map corr {np.corrcoef(o.map.ravel(), r[0, 0].numpy().ravel())[0, 1]:.2f}")
     n_masks = 500 if quick else 2000
@@ -136,16 +135,16 @@ def null_overhead_rows(size: int, repeat: int, quick: bool) -> list[tuple]:
                                              strides=(3, 8, 8), baselines=0.0, target=0,
                                              perturbations_per_eval=p)),
         ("region occlusion (49)",
-         lambda: region_occlusion(ours, img, labels, 0, progress=False),
+         lambda: region_occlusion(ours, img, regions=labels, target=0, progress=False),
          lambda p: FeatureAblation(null).attribute(x, baselines=0.0, target=0, feature_mask=mask,
                                                    perturbations_per_eval=p)),
         (f"LIME (49 regions, {n_samples})",
-         lambda: lime(ours, img, labels, 0, n_samples=n_samples, progress=False),
+         lambda: lime(ours, img, regions=labels, target=0, n_samples=n_samples, progress=False),
          lambda p: Lime(null, interpretable_model=ClosedFormRegression()).attribute(
              x, baselines=0.0, target=0, feature_mask=mask, n_samples=n_samples,
              perturbations_per_eval=p)),
         (f"KernelSHAP (49 regions, {n_samples})",
-         lambda: kernel_shap(ours, img, labels, 0, n_samples=n_samples - 2, progress=False),
+         lambda: kernel_shap(ours, img, regions=labels, target=0, n_samples=n_samples - 2, progress=False),
          lambda p: _captum_kernel_shap(x, mask, n_samples, p, null)),
     ]
     rows = []
@@ -189,80 +188,6 @@ def shapley_rows(size: int, quick: bool) -> list[tuple]:
     return rows, tol
 
 
-def reference_minplus(image, target_index, window, stride, steps, threshold, smooth,
-                      model=MODEL):
-    """The same MinPlus algorithm, one query at a time, rendered in numpy: the speed reference."""
-    from minplus.baselines import gaussian_blur
-
-    H, W = image.shape[:2]
-    centres, taps = window_grid((H, W), window, stride)
-    R = len(taps) // 2
-    windows = []
-    for cy, cx in centres:
-        gy, gx = np.zeros(H, np.float32), np.zeros(W, np.float32)
-        for y in range(max(0, cy - R), min(H, cy + R + 1)):
-            gy[y] = taps[y - cy + R]
-        for x in range(max(0, cx - R), min(W, cx + R + 1)):
-            gx[x] = taps[x - cx + R]
-        windows.append(gy[:, None] * gx[None, :])
-    windows = np.stack(windows)
-    f = lambda im: model(im[None])[0, target_index]
-    blend = lambda a: (a[..., None] * image).astype(np.float32)  # black baseline
-    s0 = f(image)
-    maps = []
-    for add in (False, True):
-        keep = np.full((H, W), 1.0 if add is False else 0.0, np.float32)
-        current = s0 if not add else f(blend(keep))
-        remaining, first, greedy = list(range(len(centres))), None, np.zeros((H, W))
-        for _ in range(steps):
-            cand = [(1 - (1 - keep) * (1 - windows[i])) if add else keep * (1 - windows[i])
-                    for i in remaining]
-            s = np.array([f(blend(a.astype(np.float32))) for a in cand])
-            change = (s - current) * (1 if add else -1)
-            if first is None:
-                first = change
-            b = int(np.argmax(change))
-            if change[b] < threshold:
-                break
-            greedy += change[b] * windows[remaining[b]]
-            keep = cand[b].astype(np.float32)
-            current = s[b]
-            remaining.pop(b)
-        maps += [np.tensordot(first, windows, axes=1) / np.maximum(windows.sum(0), 1e-12),
-                 greedy]
-    norm = [m / np.abs(m).max() if np.abs(m).max() > 0 else m for m in maps]
-    return gaussian_blur(np.mean(norm, axis=0).astype(np.float32), smooth)
-
-
-def minplus_rows(quick: bool) -> list[tuple]:
-    """Ours (batches of 8) vs the batch-1 reference, with the CNN and with a zero-cost model
-    (which leaves each implementation's own overhead)."""
-    img = astronaut_image(256)
-    p = dict(PRESETS["normal"])
-    # The random-weight CNN's score moves by less than the preset's 0.01 per window, which would
-    # stop both phases after their first step; -inf runs all 20 steps: the preset's full cost.
-    p["threshold"] = -np.inf
-    if quick:
-        p["steps"] = 3
-    null = lambda a: np.zeros((len(a), 10)) + a[:, :1, :1, 0].reshape(len(a), 1)
-    rows = []
-    for name, fn in (("CNN", MODEL), ("zero-cost model", null)):
-        t0 = time.perf_counter()
-        ours = minplus_map(as_model(fn, batch_size=8), img, TARGET, window=p["window"],
-                           stride=p["stride"], steps=p["steps"], threshold=p["threshold"],
-                           progress=False)
-        t_ours = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ref = reference_minplus(img, TARGET, p["window"], p["stride"], p["steps"],
-                                p["threshold"], p["stride"], model=fn)
-        t_ref = time.perf_counter() - t0
-        steps = (len(ours.extra["minus"]["windows"]), len(ours.extra["plus"]["windows"]))
-        t_model = model_seconds(img, ours.evaluations, batch=8) if fn is MODEL else 0.0
-        rows.append((name, ours.evaluations, steps, t_ours, t_ref, np.abs(ours.map - ref).max(),
-                     t_model))
-    return rows
-
-
 def machine() -> str:
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
             f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python "
@@ -298,13 +223,7 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     for name, ev, t, err in rows:
         print(f"| {name} | {ev} | {t:.3f} | {err:.1e} |")
-    print("\n| MinPlus normal preset, all 20 steps, seconds per 256x256 face | evals | "
-          "greedy steps (minus, plus) | ours s | batch-1 s | speed-up | max |diff| of maps | "
-          "model alone s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, ev, steps, t, t_ref, diff, t_model in minplus_rows(args.quick):
-        print(f"| {name} | {ev} | {steps} | {t:.2f} | {t_ref:.2f} | {t_ref / t:.1f}x | "
-              f"{diff:.1e} | {t_model:.2f} |")
+    # The MinPlus heatmap has its own one-run comparison: benchmarks/compare_minplus_map.py.
     return 0
 
 

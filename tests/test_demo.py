@@ -23,10 +23,25 @@ def demo_out(tmp_path_factory):
 
 
 def test_layout(demo_out):
-    assert {p.name for p in demo_out.iterdir()} == {"summary.txt", "match", "non_match",
-                                                    "report.html"}
-    for case in ("match", "non_match"):
+    # the three tasks of the MinPlus paper: verification, gender and age
+    cases = {"match", "non_match", "gender_hopper", "gender_astronaut", "age_hopper",
+             "age_astronaut"}
+    assert {p.name for p in demo_out.iterdir()} == {"summary.txt", "report.html"} | cases
+    for case in cases:
         assert FILES <= {p.name for p in (demo_out / case).iterdir()}
+
+
+def test_gender_and_age_are_explained(demo_out):
+    hopper = json.loads((demo_out / "gender_hopper" / "explanation.json").read_text())
+    collins = json.loads((demo_out / "gender_astronaut" / "explanation.json").read_text())
+    # the network calls Grace Hopper male and Eileen Collins female: the audit the seeds ask for
+    assert hopper["decision"]["outcome"] == "the answer 'male'"
+    assert collins["decision"]["outcome"] == "the answer 'female'"
+    age = json.loads((demo_out / "age_hopper" / "explanation.json").read_text())
+    assert age["decision"]["outcome"] == "the age estimate"
+    assert age["min_plus"] and age["min_minus"]
+    report = (demo_out / "report.html").read_text()
+    assert report.count("grad_cam") >= 4  # Grad-CAM on the torch age and gender networks
 
 
 def test_match_is_explained_by_non_trivial_sets(demo_out):
@@ -64,6 +79,7 @@ def test_report_shows_both_decisions_in_a_browser(demo_out, tmp_path):
     assert "grace_hopper vs astronaut (Eileen Collins)" in text
     assert "keeps the match (distance " in text and "the non-match (distance " in text
     alts = [i["alt"] for i in seen["images"]]
-    # a saliency panel per decision, once region occlusion is part of minplus
-    shown = 2 if hasattr(minplus.saliency, "region_occlusion") else 0
-    assert alts.count("region_occlusion saliency") == shown
+    # a region-occlusion panel per decision (6: verification x 2, gender x 2, age x 2), and
+    # Grad-CAM on each model's torch network
+    assert alts.count("region_occlusion saliency") == 6
+    assert alts.count("grad_cam saliency") == 6

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import minplus
 from minplus import LatticeSearch, RegionError, ShapeError, _core
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -439,8 +438,8 @@ def test_native_planted_run_matches_the_python_driven_one():
     pres = planted(n, sets)
     for mode in ("exact", "minimal", "monotone", "greedy"):
         r, _ = run(n, pres, 256, mode=mode)
-        native = _core.lattice_run_planted(n, 3, minplus.lattice.MODES[mode], -1, False, 0, 16,
-                                           sets, 256)
+        native = _core.lattice_run_planted(
+            _core.LatticeOptions(n, _core.Goal.both, _core.SearchMode.__members__[mode]), sets, 256)
         assert native["min_plus"]["solutions"].tolist() == r.min_plus
         assert native["min_minus"]["solutions"].tolist() == r.min_minus
         assert native["queries"] == r.queries

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from minplus.evaluate import score_masks
 from minplus import Masker
 from minplus.errors import DeviceError, FaceNotFoundError, ModelError, ShapeError
 from minplus.models import CallableModel, DlibFaceRecognizer, OnnxModel, TorchModel
@@ -56,15 +57,15 @@ def rendered(masker, masks=ALL_MASKS):
 
 def test_torch_fused_render_equals_predict_on_rendered_images(masker):
     model = TorchModel(small_cnn(), preprocess=PRE, batch_size=7)
-    fused = model.score_masks(masker, ALL_MASKS)
+    fused = score_masks(model, masker, ALL_MASKS)
     plain = model(rendered(masker))
     assert fused.shape == (64, 5) and fused.dtype == np.float64
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-5)
 
 
 def test_torch_batch_size_does_not_change_scores(masker):
-    a = TorchModel(small_cnn(), preprocess=PRE, batch_size=64).score_masks(masker, ALL_MASKS)
-    b = TorchModel(small_cnn(), preprocess=PRE, batch_size=5).score_masks(masker, ALL_MASKS)
+    a = score_masks(TorchModel(small_cnn(), preprocess=PRE, batch_size=64), masker, ALL_MASKS)
+    b = score_masks(TorchModel(small_cnn(), preprocess=PRE, batch_size=5), masker, ALL_MASKS)
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -74,7 +75,7 @@ def test_torch_matches_module_on_hand_normalised_input(masker):
     x = (x - np.array(PRE[1], np.float32)) / np.array(PRE[2], np.float32)
     with torch.no_grad():
         want = net(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
-    got = TorchModel(net, preprocess=PRE).score_masks(masker, ALL_MASKS[:3])
+    got = score_masks(TorchModel(net, preprocess=PRE), masker, ALL_MASKS[:3])
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
@@ -88,7 +89,7 @@ def test_torch_half_module_gets_half_inputs(masker):
             assert x.dtype == torch.float16
             return (x.float().mean(dim=(1, 2, 3)) * self.w.float())[:, None]
 
-    got = TorchModel(Probe(), preprocess=(1 / 255, 0.0, 1.0)).score_masks(masker, ALL_MASKS[:4])
+    got = score_masks(TorchModel(Probe(), preprocess=(1 / 255, 0.0, 1.0)), masker, ALL_MASKS[:4])
     want = rendered(masker, ALL_MASKS[:4]).astype(np.float64).mean(axis=(1, 2, 3)) / 255
     np.testing.assert_allclose(got[:, 0], want, atol=2e-3)
 
@@ -104,13 +105,13 @@ def test_torch_bad_outputs_raise_model_error(masker, output, match):
             return output(x)
 
     with pytest.raises(ModelError, match=match):
-        TorchModel(Bad()).score_masks(masker, ALL_MASKS[:3])
+        score_masks(TorchModel(Bad()), masker, ALL_MASKS[:3])
 
 
 def test_torch_module_raising_is_model_error(masker):
     net = torch.nn.Linear(7, 2)  # wrong input size for these images
     with pytest.raises(ModelError, match="torch module raised"):
-        TorchModel(net).score_masks(masker, ALL_MASKS[:2])
+        score_masks(TorchModel(net), masker, ALL_MASKS[:2])
 
 
 def test_torch_refuses_non_modules_and_missing_cuda():
@@ -125,8 +126,8 @@ def test_torch_refuses_non_modules_and_missing_cuda():
 
 def test_onnx_equals_torch(masker):
     net = small_cnn(1)
-    want = TorchModel(net, preprocess=PRE).score_masks(masker, ALL_MASKS)
-    got = OnnxModel(onnx_bytes(net), preprocess=PRE, batch_size=9).score_masks(masker, ALL_MASKS)
+    want = score_masks(TorchModel(net, preprocess=PRE), masker, ALL_MASKS)
+    got = score_masks(OnnxModel(onnx_bytes(net), preprocess=PRE, batch_size=9), masker, ALL_MASKS)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(OnnxModel(onnx_bytes(net), preprocess=PRE)(rendered(masker)),
                                want, rtol=1e-4, atol=1e-5)
@@ -134,9 +135,9 @@ def test_onnx_equals_torch(masker):
 
 def test_onnx_nhwc_layout(masker):
     net = small_cnn(2)
-    want = TorchModel(net, preprocess=PRE).score_masks(masker, ALL_MASKS)
-    got = OnnxModel(onnx_bytes(net, nhwc=True), preprocess=PRE, layout="nhwc") \
-        .score_masks(masker, ALL_MASKS)
+    want = score_masks(TorchModel(net, preprocess=PRE), masker, ALL_MASKS)
+    got = score_masks(OnnxModel(onnx_bytes(net, nhwc=True), preprocess=PRE, layout="nhwc"),
+                      masker, ALL_MASKS)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
@@ -146,8 +147,8 @@ def test_onnx_fixed_batch_dimension_runs_one_at_a_time(masker, tmp_path):
     path.write_bytes(onnx_bytes(net, batch_dim=False))
     model = OnnxModel(path, preprocess=PRE, batch_size=32)
     assert model.batch_size == 1
-    want = TorchModel(net, preprocess=PRE).score_masks(masker, ALL_MASKS[:5])
-    np.testing.assert_allclose(model.score_masks(masker, ALL_MASKS[:5]), want, rtol=1e-4,
+    want = score_masks(TorchModel(net, preprocess=PRE), masker, ALL_MASKS[:5])
+    np.testing.assert_allclose(score_masks(model, masker, ALL_MASKS[:5]), want, rtol=1e-4,
                                atol=1e-5)
 
 
@@ -174,9 +175,10 @@ def test_onnx_runtime_failure_is_model_error():
 
 def test_callable_wrong_shape_and_nan_are_model_errors(masker):
     with pytest.raises(ModelError, match="shape"):
-        CallableModel(lambda x: np.zeros((len(x) + 1, 2))).score_masks(masker, ALL_MASKS[:3])
+        score_masks(CallableModel(lambda x: np.zeros((len(x) + 1, 2))), masker, ALL_MASKS[:3])
     with pytest.raises(ModelError, match="NaN"):
-        CallableModel(lambda x: np.full((len(x), 2), np.nan)).score_masks(masker, ALL_MASKS[:3])
+        score_masks(CallableModel(lambda x: np.full((len(x), 2), np.nan)), masker,
+                    ALL_MASKS[:3])
 
 
 # ---- DlibFaceRecognizer -----------------------------------------------------------------------
@@ -211,7 +213,7 @@ def test_dlib_masks_are_aligned_with_the_unmasked_face(recognizer, hopper):
     labels = np.zeros(hopper.shape[:2], np.int32)
     labels[: hopper.shape[0] // 2] = 1  # top half (eyes) = region 1
     masker = Masker(hopper, labels, baseline="black")
-    scores = recognizer.score_masks(masker, np.array([3, 1], np.uint64))
+    scores = score_masks(recognizer, masker, np.array([3, 1], np.uint64))
     np.testing.assert_allclose(scores[0], recognizer(hopper), atol=1e-6)
     # Only the bottom half is kept: the detector finds no face there, yet the anchored
     # geometry still gives a descriptor, equal to the chip cut with the unmasked landmarks.

@@ -3,12 +3,13 @@
 import copy
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from markupsafe import escape
 
-from minplus.errors import RegionError
+from minplus.errors import ArgumentError, RegionError
 from minplus.report import build_report, explanation_record, validate_result, write_report
 from report_example import explain_by_brute_force
 
@@ -169,3 +170,22 @@ def test_many_tied_sets_are_drawn_up_to_a_limit_and_listed_beyond(example):
     assert len(report.pngs) == 2 + MAX_SETS + len(exp.min_minus)
     assert report.result["explanations"][0]["min_plus"][-1]["mask"] == MAX_SETS + 2
     assert "2 more tied sets: " in report.html
+
+
+def test_the_schema_is_a_json_schema_file_shipped_in_the_package(page):
+    """Other tools validate result.json with the file alone, through any jsonschema."""
+    import jsonschema
+
+    import minplus.report
+
+    path = Path(minplus.report.__file__).with_name("result.schema.json")
+    schema = json.loads(path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    _, result, _ = page
+    jsonschema.validate(json.loads(json.dumps(result)), schema)
+    broken = json.loads(json.dumps(result))
+    broken["explanations"][0]["min_plus"][0]["mask"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+    with pytest.raises(ArgumentError, match=r"min_plus\[0\]\.mask: expected an integer"):
+        validate_result(broken)

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import LayerAttribution, LayerGradCam
-from whitebox_nets import NoGradForward, SmallCNN, as_input, astronaut, coffee
+from whitebox_nets import NoGradForward, SmallCNN, as_input, coffee
 
 from minplus.errors import GradientError, LayerNotFoundError, ShapeError, TargetError
 from minplus.saliency import VerificationTarget, find_layer, grad_cam, grad_cam_pp, score_cam
@@ -29,16 +29,6 @@ class GAPNet(torch.nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x).mean(dim=(2, 3)))
-
-
-@pytest.fixture(scope="module")
-def net():
-    return SmallCNN().eval()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return astronaut(32)
 
 
 def upsampled(layer_map, size=(32, 32)):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
-from whitebox_nets import (NoGradForward, SmallCNN, as_input, astronaut, channels_last,
+from whitebox_nets import (NoGradForward, SmallCNN, as_input, channels_last,
                            coffee)
 
 import minplus.saliency.gradient as gradient_module
@@ -21,16 +21,6 @@ from minplus.saliency import (VerificationTarget, input_x_gradient, integrated_g
 
 # Captum notes that it switched requires_grad on for our plain input tensors: expected.
 pytestmark = pytest.mark.filterwarnings("ignore:Input Tensor 0 did not already require gradients")
-
-
-@pytest.fixture(scope="module")
-def net():
-    return SmallCNN().eval()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return astronaut(32)
 
 
 def close(ours, reference, atol_rel=1e-6, rtol=1e-5):

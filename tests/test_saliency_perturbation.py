@@ -62,7 +62,7 @@ def test_occlusion_many_windows_per_row_splits_maskers():
 
 def test_region_occlusion_matches_captum_feature_ablation():
     labels = grid_labels(32, 3)
-    ours = region_occlusion(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    ours = region_occlusion(MODEL, IMAGE, regions=labels, target=TARGET, progress=False)
     ref = FeatureAblation(NET).attribute(X, baselines=0.0, target=TARGET,
                                          feature_mask=region_mask(labels),
                                          perturbations_per_eval=16)
@@ -73,7 +73,7 @@ def test_region_occlusion_matches_captum_feature_ablation():
 
 def test_shapley_matches_captum_exact_shapley_values():
     labels = grid_labels(32, 2)
-    ours = shapley_values(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    ours = shapley_values(MODEL, IMAGE, regions=labels, target=TARGET, progress=False)
     ref = ShapleyValues(NET).attribute(X, baselines=0.0, target=TARGET,
                                        feature_mask=region_mask(labels), perturbations_per_eval=64)
     np.testing.assert_allclose(ours.map, ref[0, 0].numpy(), atol=ATOL)
@@ -105,12 +105,12 @@ def test_lattice_values_equal_permutation_definition(n, seed):
 
 def test_shapley_axioms_on_the_cnn():
     labels = grid_labels(32, 3)
-    m = shapley_values(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    m = shapley_values(MODEL, IMAGE, regions=labels, target=TARGET, progress=False)
     f = m.extra["lattice_scores"]
     # efficiency, to float rounding of a 9-term sum
     assert abs(sum(m.regions.values()) - (f[-1] - f[0])) < 1e-12 * max(1.0, abs(f).max())
     assert m.evaluations == 2**9 + 1 and m.score == pytest.approx(f[-1])
-    assert m.extra["banzhaf"] == banzhaf_values(MODEL, IMAGE, labels, TARGET,
+    assert m.extra["banzhaf"] == banzhaf_values(MODEL, IMAGE, TARGET, regions=labels,
                                                 progress=False).regions
 
 
@@ -121,11 +121,11 @@ def test_symmetry_and_null_player():
     # regions 0 and 1 interchangeable (same content, symmetric use); region 3 ignored (null)
     fn = lambda x: np.tanh(x[:, :, :4].sum((1, 2, 3)) * x[:, :, 4:6].sum((1, 2, 3))) + x[:, 0, 0, 0]
     for method in (shapley_values, banzhaf_values):
-        v = method(fn, img, labels, progress=False).regions
+        v = method(fn, img, regions=labels, progress=False).regions
         assert v["r0"] != v["r1"]  # x[:, 0, 0, 0] reads region 0 only
     sym = lambda x: np.tanh(x[:, :, :4].sum((1, 2, 3)) * x[:, :, 4:6].sum((1, 2, 3)))
     for method in (shapley_values, banzhaf_values):
-        v = method(sym, img, labels, progress=False).regions
+        v = method(sym, img, regions=labels, progress=False).regions
         assert v["r0"] == pytest.approx(v["r1"], abs=1e-12)
         assert v["r3"] == 0.0
         assert v["r2"] > 0
@@ -134,14 +134,14 @@ def test_symmetry_and_null_player():
 def test_shapley_refuses_more_than_20_regions():
     labels = np.arange(21 * 2).reshape(2, 21) % 21
     with pytest.raises(RegionError, match="n=21"):
-        shapley_values(lambda x: x.sum((1, 2, 3)), np.ones((2, 21, 1), np.float32), labels,
+        shapley_values(lambda x: x.sum((1, 2, 3)), np.ones((2, 21, 1), np.float32), regions=labels,
                        progress=False)
 
 
 def test_kernel_shap_exact_enumeration_is_shapley():
     labels = np.repeat((np.arange(32) * 5 // 32)[None], 32, axis=0)  # 5 vertical bands
-    ks = kernel_shap(MODEL, IMAGE, labels, target=TARGET, n_samples=30, progress=False)
-    sv = shapley_values(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    ks = kernel_shap(MODEL, IMAGE, regions=labels, target=TARGET, n_samples=30, progress=False)
+    sv = shapley_values(MODEL, IMAGE, regions=labels, target=TARGET, progress=False)
     assert ks.extra["exact"]
     np.testing.assert_allclose(list(ks.regions.values()), list(sv.regions.values()), atol=1e-9)
 
@@ -167,21 +167,21 @@ def test_kernel_shap_matches_captum_on_the_same_enumeration():
     ks.perturb_func, ks.similarity_func = enumerate_all, weight
     ref = ks.attribute(X, baselines=0.0, target=TARGET, feature_mask=region_mask(labels),
                        n_samples=1 << n)
-    ours = kernel_shap(MODEL, IMAGE, labels, target=TARGET, n_samples=100, progress=False)
+    ours = kernel_shap(MODEL, IMAGE, regions=labels, target=TARGET, n_samples=100, progress=False)
     np.testing.assert_allclose(ours.map, ref[0, 0].numpy(), atol=1e-4)
 
 
 def test_kernel_shap_sampling_is_efficient_seeded_and_close():
     labels = grid_labels(32, 3)
-    a = kernel_shap(MODEL, IMAGE, labels, target=TARGET, n_samples=300, seed=1, progress=False)
-    b = kernel_shap(MODEL, IMAGE, labels, target=TARGET, n_samples=300, seed=1, progress=False)
-    c = kernel_shap(MODEL, IMAGE, labels, target=TARGET, n_samples=300, seed=2, progress=False)
+    a = kernel_shap(MODEL, IMAGE, regions=labels, target=TARGET, n_samples=300, seed=1, progress=False)
+    b = kernel_shap(MODEL, IMAGE, regions=labels, target=TARGET, n_samples=300, seed=1, progress=False)
+    c = kernel_shap(MODEL, IMAGE, regions=labels, target=TARGET, n_samples=300, seed=2, progress=False)
     assert not a.extra["exact"]
     np.testing.assert_array_equal(a.map, b.map)
     assert not np.array_equal(a.map, c.map)
     total = a.extra["f_all"] - a.extra["f_none"]
     assert sum(a.regions.values()) == pytest.approx(total, abs=1e-9)
-    exact = np.array(list(shapley_values(MODEL, IMAGE, labels, TARGET,
+    exact = np.array(list(shapley_values(MODEL, IMAGE, TARGET, regions=labels,
                                          progress=False).regions.values()))
     err = np.abs(np.array(list(a.regions.values())) - exact).max()
     assert err < 0.25 * np.abs(exact).max()
@@ -192,12 +192,12 @@ def test_lime_recovers_an_additive_model_and_is_seeded():
     img[0] = [[1], [2], [3], [4]]
     labels = np.array([[0, 1, 2, 3], [-1, -1, -1, -1]])
     fn = lambda x: x.sum((1, 2, 3))
-    m = lime(fn, img, labels, n_samples=64, ridge=0.0, progress=False)
+    m = lime(fn, img, regions=labels, n_samples=64, ridge=0.0, progress=False)
     np.testing.assert_allclose(list(m.regions.values()), [1, 2, 3, 4], atol=1e-9)
     assert m.extra["intercept"] == pytest.approx(0.0, abs=1e-9)
-    a = lime(MODEL, IMAGE, grid_labels(32, 3), target=TARGET, n_samples=100, seed=5,
+    a = lime(MODEL, IMAGE, TARGET, regions=grid_labels(32, 3), n_samples=100, seed=5,
              progress=False)
-    b = lime(MODEL, IMAGE, grid_labels(32, 3), target=TARGET, n_samples=100, seed=5,
+    b = lime(MODEL, IMAGE, TARGET, regions=grid_labels(32, 3), n_samples=100, seed=5,
              progress=False)
     np.testing.assert_array_equal(a.map, b.map)
     assert a.evaluations == 101
@@ -282,22 +282,23 @@ def test_targets_and_batches():
 def test_region_inputs_are_checked():
     labels = grid_labels(32, 2)
     with pytest.raises(ShapeError, match=r"\(16, 32\)"):
-        lime(MODEL, IMAGE, labels[:16], progress=False)
+        lime(MODEL, IMAGE, regions=labels[:16], progress=False)
     with pytest.raises(RegionError, match="names has 3"):
-        kernel_shap(MODEL, IMAGE, labels, names=["a", "b", "c"], progress=False)
+        kernel_shap(MODEL, IMAGE, regions=labels, names=["a", "b", "c"], progress=False)
     rm = RegionMap(labels, ["tl", "tr", "bl", "br", "empty"])
     with pytest.raises(RegionError, match="names has 4"):
-        kernel_shap(MODEL, IMAGE, rm, names=["a", "b", "c", "d"], progress=False)
-    m = region_occlusion(MODEL, IMAGE, rm, target=TARGET, progress=False)
+        kernel_shap(MODEL, IMAGE, regions=rm, names=["a", "b", "c", "d"], progress=False)
+    m = region_occlusion(MODEL, IMAGE, regions=rm, target=TARGET, progress=False)
     assert m.regions["empty"] == pytest.approx(0.0, abs=ATOL)  # same image, another batch
     assert list(m.regions)[:4] == ["tl", "tr", "bl", "br"]
-    same = region_occlusion(MODEL, IMAGE, labels, target=TARGET, progress=False)
+    same = region_occlusion(MODEL, IMAGE, regions=labels, target=TARGET, progress=False)
     np.testing.assert_array_equal(m.map, same.map)
     # a RegionMap's context policy is honoured: masking the context changes the map
     framed = labels.copy()
     framed[:4] = -1
-    keep = region_occlusion(MODEL, IMAGE, RegionMap(framed, list("abcd")), TARGET, progress=False)
-    drop = region_occlusion(MODEL, IMAGE, RegionMap(framed, list("abcd"), context="mask"), TARGET,
+    keep = region_occlusion(MODEL, IMAGE, TARGET, regions=RegionMap(framed, list("abcd")),
+                            progress=False)
+    drop = region_occlusion(MODEL, IMAGE, TARGET, regions=RegionMap(framed, list("abcd"), context="mask"),
                             progress=False)
     assert keep.regions != drop.regions
 
@@ -324,7 +325,7 @@ def test_torch_adapter_renders_the_same_perturbations(method):
     labels = grid_labels(32, 2)
     run = {"occlusion": lambda m: occlusion(m, IMAGE, 3, window=8, stride=4, progress=False),
            "rise": lambda m: rise(m, IMAGE, 3, n_masks=40, s=4, progress=False),
-           "shapley": lambda m: shapley_values(m, IMAGE, labels, 3, progress=False),
+           "shapley": lambda m: shapley_values(m, IMAGE, regions=labels, target=3, progress=False),
            "minplus": lambda m: minplus_map(m, IMAGE, 3, preset="fast", steps=2,
                                             progress=False)}[method]
     a = run(TorchModel(NET, preprocess=(1.0, 0.0, 1.0), batch_size=16))

@@ -43,6 +43,11 @@ void register_masking(py::module_& m) {
   py::class_<RegionSpans>(m, "RegionSpans")
       .def(py::init([](py::array_t<int32_t, py::array::c_style> labels) {
              require(labels.ndim() == 2, "labels must be 2-D");
+             // region ids index the bits of a uint64 mask: anything outside [-1, 64) is a shift
+             // past the word in the kernels
+             const int32_t* l = labels.data();
+             for (py::ssize_t i = 0; i < labels.size(); ++i)
+               require(l[i] >= -1 && l[i] < 64, "labels must lie in [-1, 64)");
              return RegionSpans::from_labels(labels.data(), static_cast<int>(labels.shape(0)),
                                              static_cast<int>(labels.shape(1)));
            }),
@@ -54,6 +59,7 @@ void register_masking(py::module_& m) {
   py::class_<SoftWeights>(m, "SoftWeights")
       .def(py::init([](py::array_t<float, py::array::c_style> w) {
              require(w.ndim() == 3, "weights must be 3-D (K, H, W)");
+             require(w.shape(0) <= 64, "weights may hold at most 64 regions");
              return SoftWeights::from_dense(w.data(), static_cast<int>(w.shape(0)),
                                             static_cast<int>(w.shape(1)),
                                             static_cast<int>(w.shape(2)));
@@ -76,8 +82,9 @@ void register_masking(py::module_& m) {
         const uint64_t* mk = masks.data();
         void* dst = out.mutable_data();
         const int64_t B = masks.shape(0);
+        const int threads = thread_count(num_threads);
         py::gil_scoped_release release;
-        render_spans_cpu(spans, f, mk, B, context_keep, dst, num_threads);
+        render_spans_cpu(spans, f, mk, B, context_keep, dst, threads);
       },
       py::arg("spans"), py::arg("image"), py::arg("baseline"), py::arg("layout"), py::arg("masks"),
       py::arg("context_keep"), py::arg("out"), py::arg("num_threads") = 0);
@@ -94,8 +101,9 @@ void register_masking(py::module_& m) {
         const uint64_t* mk = masks.data();
         void* dst = out.mutable_data();
         const int64_t B = masks.shape(0);
+        const int threads = thread_count(num_threads);
         py::gil_scoped_release release;
-        render_soft_cpu(w, f, mk, B, context_keep, out_dtype, dst, num_threads);
+        render_soft_cpu(w, f, mk, B, context_keep, out_dtype, dst, threads);
       },
       py::arg("weights"), py::arg("image"), py::arg("baseline"), py::arg("layout"),
       py::arg("masks"), py::arg("context_keep"), py::arg("out"), py::arg("num_threads") = 0);

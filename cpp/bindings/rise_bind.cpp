@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <stdexcept>
 
+#include "array_checks.hpp"
 #include "bindings.hpp"
 #include "minplus/rise.hpp"
 
@@ -16,10 +18,13 @@ void register_rise(py::module_& m) {
           throw std::invalid_argument("out must be (N, H, W) float32");
         if (s < 1 || H < 1 || W < 1 || first < 0 || !(p >= 0.0 && p <= 1.0))
           throw std::invalid_argument("need s, H, W >= 1, first >= 0 and p in [0, 1]");
+        // the grid's (s + 2)^2 floats per thread are bounded by the image they serve
+        if (s > std::max(H, W)) throw std::invalid_argument("need s <= max(H, W)");
         const int64_t N = out.shape(0);
         float* dst = out.mutable_data();
+        const int threads = thread_count(num_threads);
         py::gil_scoped_release release;
-        rise_masks_cpu(first, N, H, W, s, p, seed, dst, num_threads);
+        rise_masks_cpu(first, N, H, W, s, p, seed, dst, threads);
       },
       py::arg("first"), py::arg("H"), py::arg("W"), py::arg("s"), py::arg("p"), py::arg("seed"),
       py::arg("out"), py::arg("num_threads") = 0);

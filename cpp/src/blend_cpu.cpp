@@ -3,17 +3,23 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace minplus {
 namespace {
 
+// 1.5 * 2^23: adding and subtracting it rounds a float in [0, 2^22) to the nearest integer, ties
+// to even (what std::nearbyint does in the default rounding mode), with plain adds that vectorise.
+constexpr float kRoundMagic = 12582912.0f;
+
 template <DType D>
 inline void store_value(float v, void* out, int64_t i) {
   if constexpr (D == DType::u8) {
-    const float r = std::nearbyint(v);
-    static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(std::min(std::max(r, 0.0f), 255.0f));
+    const float c = std::min(std::max(v, 0.0f), 255.0f);
+    static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(static_cast<int32_t>((c + kRoundMagic) -
+                                                                              kRoundMagic));
   } else if constexpr (D == DType::f16) {
     static_cast<uint16_t*>(out)[i] = float_to_half(v);
   } else {
@@ -49,12 +55,140 @@ void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_row, vo
   }
 }
 
-inline void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_row, DType d,
-                      void* out) {
-  switch (d) {
-    case DType::u8: blend_row<DType::u8>(f, b, y, alpha_row, out); break;
-    case DType::f16: blend_row<DType::f16>(f, b, y, alpha_row, out); break;
-    case DType::f32: blend_row<DType::f32>(f, b, y, alpha_row, out); break;
+template <DType D>
+void blend_alphas_t(const Frames& f, const float* alphas, const int64_t* index, int64_t B,
+                    void* out, int threads) {
+  const int64_t P = static_cast<int64_t>(f.H) * f.W;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t y = 0; y < f.H; ++y) blend_row<D>(f, b, y, alphas + index[b] * P + y * f.W, out);
+}
+
+// The window step of one element, in image units; the operation is a template parameter so the
+// box loops carry no branch.
+template <WindowOp Op>
+inline float window_value(float white, bool quantise, float s, float o, float base, float g) {
+  if constexpr (Op == WindowOp::remove) {
+    return base + (1.0f - g) * (s - base);
+  } else {
+    float v = white - (white - s) * ((white - o * g) / white);
+    // truncation towards zero as numpy's astype(uint8); the state never goes below 0
+    if (quantise) v = std::max(static_cast<float>(static_cast<int32_t>(v)), 0.0f);
+    return v;
+  }
+}
+
+// The output's normalisation; Identity (scale 1, mean 0, std 1, e.g. hwc) skips it, which is
+// exact: (v * 1 - 0) / 1 == v.
+template <bool Identity>
+inline float normalised(float v, float scale, float mean, float std) {
+  if constexpr (Identity) return v;
+  return (v * scale - mean) / std;
+}
+
+template <DType D>
+using Stored = std::conditional_t<D == DType::u8, uint8_t,
+                                  std::conditional_t<D == DType::f16, uint16_t, float>>;
+
+// One run of n consecutive hwc elements inside a window's box. Restrict-qualified typed pointers:
+// a uint8 store may otherwise alias the float inputs, and the loop would not vectorise.
+template <DType D, WindowOp Op, bool Identity>
+inline void box_run(int64_t n, const float* __restrict__ s, const float* __restrict__ o,
+                    const float* __restrict__ bs, const float* __restrict__ g,
+                    const float* __restrict__ mean, const float* __restrict__ std, float white,
+                    bool quantise, float scale, Stored<D>* __restrict__ dst) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = normalised<Identity>(window_value<Op>(white, quantise, s[j], o[j], bs[j],
+                                                          g[j]),
+                                         scale, mean[j], std[j]);
+    store_value<D>(v, dst, j);
+  }
+}
+
+template <DType D, WindowOp Op, bool Identity>
+void blend_windows_t(const WindowImages& im, const int32_t* centres, int64_t B, const float* taps,
+                     int R, const WindowStep& st, const OutputSpec& sp, void* out, int threads) {
+  const int H = im.H, W = im.W, C = im.C;
+  const int64_t P = static_cast<int64_t>(H) * W, E = P * C;
+  const int64_t WC = static_cast<int64_t>(W) * C;
+  const size_t sz = itemsize(D);
+  const bool hwc = sp.layout == Layout::hwc;
+  // per element of a row, the channel's mean and std: the hwc inner loop then runs flat
+  std::vector<float> mean_row(static_cast<size_t>(WC)), std_row(static_cast<size_t>(WC));
+  for (int64_t j = 0; j < WC; ++j) {
+    mean_row[j] = sp.mean[j % C];
+    std_row[j] = sp.std[j % C];
+  }
+  const float scale = sp.scale;
+  // the state in the output's layout and dtype, copied wherever the window does not reach (for
+  // float32 hwc without normalisation that is the state itself)
+  constexpr bool as_is = D == DType::f32 && Identity;
+  std::vector<unsigned char> cur(as_is && hwc ? 0 : static_cast<size_t>(E) * sz);
+  if (!cur.empty())
+    for (int64_t p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c)
+        store_value<D>(normalised<Identity>(im.state[p * C + c], scale, sp.mean[c], sp.std[c]),
+                       cur.data(), hwc ? p * C + c : c * P + p);
+  const unsigned char* cur_bytes =
+      cur.empty() ? reinterpret_cast<const unsigned char*>(im.state) : cur.data();
+  unsigned char* out_bytes = static_cast<unsigned char*>(out);
+  const float white = st.white;
+  const bool quantise = st.quantise;
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> g(static_cast<size_t>(WC));
+    // dynamic: on a busy machine a descheduled thread's rows go to the one still running
+#pragma omp for collapse(2) schedule(dynamic, 32)
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t y = 0; y < H; ++y) {
+        const int64_t cy = centres[2 * b], cx = centres[2 * b + 1];
+        const int64_t dy = y - cy;
+        const int64_t x0 = std::max<int64_t>(0, cx - R), x1 = std::min<int64_t>(W, cx + R + 1);
+        const int64_t ob = b * E;
+        if (dy < -R || dy > R || x0 >= x1) {  // the window misses this row
+          if (hwc) {
+            std::memcpy(out_bytes + (ob + y * WC) * sz, cur_bytes + y * WC * sz, WC * sz);
+          } else {
+            for (int c = 0; c < C; ++c)
+              std::memcpy(out_bytes + (ob + c * P + y * W) * sz, cur_bytes + (c * P + y * W) * sz,
+                          W * sz);
+          }
+          continue;
+        }
+        const float ty = taps[dy + R];
+        const int64_t n = x1 - x0;
+        if (hwc) {
+          const int64_t r0 = y * WC, j0 = x0 * C, j1 = x1 * C;
+          for (int64_t x = x0; x < x1; ++x) {
+            const float gx = ty * taps[x - cx + R];
+            for (int c = 0; c < C; ++c) g[(x - x0) * C + c] = gx;
+          }
+          std::memcpy(out_bytes + (ob + r0) * sz, cur_bytes + r0 * sz, j0 * sz);
+          std::memcpy(out_bytes + (ob + r0 + j1) * sz, cur_bytes + (r0 + j1) * sz,
+                      (WC - j1) * sz);
+          box_run<D, Op, Identity>(j1 - j0, im.state + r0 + j0, im.image + r0 + j0,
+                                   im.baseline + r0 + j0, g.data(), mean_row.data() + j0,
+                                   std_row.data() + j0, white, quantise, scale,
+                                   static_cast<Stored<D>*>(out) + ob + r0 + j0);
+        } else {
+          for (int64_t x = x0; x < x1; ++x) g[x - x0] = ty * taps[x - cx + R];
+          for (int c = 0; c < C; ++c) {
+            const int64_t r0 = c * P + y * W;
+            std::memcpy(out_bytes + (ob + r0) * sz, cur_bytes + r0 * sz, x0 * sz);
+            std::memcpy(out_bytes + (ob + r0 + x1) * sz, cur_bytes + (r0 + x1) * sz,
+                        (W - x1) * sz);
+            const float m = sp.mean[c], sd = sp.std[c];
+            for (int64_t k = 0; k < n; ++k) {
+              const int64_t i = (y * W + x0 + k) * C + c;
+              const float v = window_value<Op>(white, quantise, im.state[i], im.image[i],
+                                               im.baseline[i], g[k]);
+              store_value<D>(normalised<Identity>(v, scale, m, sd), out, ob + r0 + x0 + k);
+            }
+          }
+        }
+      }
+    }
   }
 }
 
@@ -62,37 +196,45 @@ inline void blend_row(const Frames& f, int64_t b, int64_t y, const float* alpha_
 
 void blend_alphas_cpu(const Frames& f, const float* alphas, const int64_t* index, int64_t B,
                       DType d, void* out, int num_threads) {
-  const int64_t P = static_cast<int64_t>(f.H) * f.W;
   const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t y = 0; y < f.H; ++y) blend_row(f, b, y, alphas + index[b] * P + y * f.W, d, out);
+  switch (d) {
+    case DType::u8: blend_alphas_t<DType::u8>(f, alphas, index, B, out, threads); break;
+    case DType::f16: blend_alphas_t<DType::f16>(f, alphas, index, B, out, threads); break;
+    case DType::f32: blend_alphas_t<DType::f32>(f, alphas, index, B, out, threads); break;
+  }
 }
 
-void blend_windows_cpu(const Frames& f, const float* keep, const int32_t* centres, int64_t B,
-                       const float* taps, int R, bool add, DType d, void* out, int num_threads) {
+template <DType D>
+void blend_windows_dispatch(const WindowImages& im, const int32_t* centres, int64_t B,
+                            const float* taps, int R, const WindowStep& st, const OutputSpec& sp,
+                            void* out, int threads) {
+  bool identity = sp.scale == 1.0f;
+  for (int c = 0; c < im.C; ++c) identity = identity && sp.mean[c] == 0.0f && sp.std[c] == 1.0f;
+  const bool remove = st.op == WindowOp::remove;
+  if (remove && identity)
+    blend_windows_t<D, WindowOp::remove, true>(im, centres, B, taps, R, st, sp, out, threads);
+  else if (remove)
+    blend_windows_t<D, WindowOp::remove, false>(im, centres, B, taps, R, st, sp, out, threads);
+  else if (identity)
+    blend_windows_t<D, WindowOp::screen, true>(im, centres, B, taps, R, st, sp, out, threads);
+  else
+    blend_windows_t<D, WindowOp::screen, false>(im, centres, B, taps, R, st, sp, out, threads);
+}
+
+void blend_windows_cpu(const WindowImages& im, const int32_t* centres, int64_t B,
+                       const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
+                       void* out, int num_threads) {
   const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> row(static_cast<size_t>(f.W));
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t y = 0; y < f.H; ++y) {
-        const float* k = keep + y * f.W;
-        const int64_t cy = centres[2 * b], cx = centres[2 * b + 1];
-        const int64_t dy = y - cy;
-        std::copy(k, k + f.W, row.begin());
-        if (dy >= -R && dy <= R) {
-          const float ty = taps[dy + R];
-          const int64_t x0 = std::max<int64_t>(0, cx - R), x1 = std::min<int64_t>(f.W, cx + R + 1);
-          for (int64_t x = x0; x < x1; ++x) {
-            const float g = ty * taps[x - cx + R];
-            row[x] = add ? 1.0f - (1.0f - k[x]) * (1.0f - g) : k[x] * (1.0f - g);
-          }
-        }
-        blend_row(f, b, y, row.data(), d, out);
-      }
-    }
+  switch (spec.dtype) {
+    case DType::u8:
+      blend_windows_dispatch<DType::u8>(im, centres, B, taps, R, step, spec, out, threads);
+      break;
+    case DType::f16:
+      blend_windows_dispatch<DType::f16>(im, centres, B, taps, R, step, spec, out, threads);
+      break;
+    case DType::f32:
+      blend_windows_dispatch<DType::f32>(im, centres, B, taps, R, step, spec, out, threads);
+      break;
   }
 }
 

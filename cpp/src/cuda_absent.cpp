@@ -3,6 +3,7 @@
 #ifndef MINPLUS_WITH_CUDA
 #include <stdexcept>
 
+#include "minplus/blend.hpp"
 #include "minplus/masking.hpp"
 
 namespace minplus {
@@ -22,6 +23,10 @@ void render_labels_cuda(const int32_t*, const Frames&, const uint64_t*, int64_t,
 }
 void render_soft_cuda(const float*, const float*, int, const Frames&, const uint64_t*, int64_t,
                       bool, DType, void*, uintptr_t) {
+  no_cuda();
+}
+void blend_windows_cuda(const WindowImages&, const int32_t*, int64_t, const float*, int,
+                        const WindowStep&, const OutputSpec&, void*, uintptr_t) {
   no_cuda();
 }
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <exception>
 #include <vector>
 
 namespace minplus {
@@ -27,13 +28,26 @@ void rise_masks_cpu(int64_t first, int64_t N, int H, int W, int s, double p, uin
   const int ch = (H + s - 1) / s, cw = (W + s - 1) / s;
   const int G = s + 2;
   const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
+  // An exception must not leave an OpenMP region (that is std::terminate): the first one is
+  // kept, the other threads skip their remaining masks, and it is rethrown after the join.
+  std::exception_ptr failure;
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> grid(static_cast<size_t>(G) * G);
-    std::vector<int> x0(W);
-    std::vector<float> fx(W);
+    std::vector<float> grid, fx;
+    std::vector<int> x0;
+    bool ready = false;
+    try {
+      grid.resize(static_cast<size_t>(G) * G);
+      x0.resize(W);
+      fx.resize(W);
+      ready = true;
+    } catch (...) {
+#pragma omp critical(minplus_rise_failure)
+      if (!failure) failure = std::current_exception();
+    }
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < N; ++n) {
+      if (!ready) continue;
       uint64_t state = seed ^ (0xd1b54a32d192ed03ull * static_cast<uint64_t>(first + n + 1));
       for (auto& g : grid) g = uniform01(state) < p ? 1.0f : 0.0f;
       const int dy = static_cast<int>(splitmix64(state) % static_cast<uint64_t>(ch));
@@ -57,6 +71,7 @@ void rise_masks_cpu(int64_t first, int64_t N, int H, int W, int s, double p, uin
       }
     }
   }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace minplus

@@ -11,6 +11,7 @@ from .core import cuda_available  # noqa: E402
 from .errors import (  # noqa: E402
     DeviceError, DTypeError, FaceNotFoundError, MinplusError, ModelError, RegionError, ShapeError,
 )
+from .errors import InfeasibleSearchError  # noqa: E402
 from .explain import explain  # noqa: E402
 from .explanation import Explanation  # noqa: E402
 from .lattice import LatticeSearch  # noqa: E402
@@ -19,14 +20,22 @@ from .regions import ParsedImage, RegionMap, parse_regions  # noqa: E402
 from .report import build_report, write_report  # noqa: E402
 from .search import SearchInterrupted, search  # noqa: E402
 from .search_result import SearchResult  # noqa: E402
+from .warmup import warmup  # noqa: E402
+from .audit import canonical_map, compare, dataset_report, summarise  # noqa: E402
+from .search_options import SearchOptions  # noqa: E402
+from . import run  # noqa: E402  (callable: minplus.run(...) runs a dataset)
+from . import metrics  # noqa: E402  (minplus.metrics.deletion(...), ...)
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "core", "cuda_available", "Masker",
-    "search", "LatticeSearch", "SearchResult", "SearchInterrupted",
+    "summarise", "compare", "canonical_map", "dataset_report",
+    "search", "warmup", "LatticeSearch", "SearchResult", "SearchInterrupted", "SearchOptions",
+    "InfeasibleSearchError",
     "MinplusError", "ShapeError", "DTypeError", "RegionError", "DeviceError", "ModelError",
     "RegionMap", "ParsedImage", "parse_regions", "FaceNotFoundError",
     "explain", "Explanation",
     "build_report", "write_report",
+    "run", "metrics", "__version__",
 ]

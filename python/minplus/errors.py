@@ -43,3 +43,64 @@ class LayerNotFoundError(MinplusError, ValueError):
 
 class GradientError(MinplusError, TypeError):
     """A white-box method was given a model that does not provide gradients."""
+
+
+class ArgumentError(MinplusError, ValueError):
+    """An argument has a value outside what the call accepts (the message names both)."""
+
+
+class ArgumentTypeError(MinplusError, TypeError):
+    """An argument has a Python type the call does not accept (e.g. a float where an int goes)."""
+
+
+class ImageTooLargeError(ArgumentError):
+    """An image, or an image file's header, has more than ``minplus.arguments.MAX_PIXELS``."""
+
+
+class ImageReadError(ArgumentError):
+    """An image file cannot be decoded: not an image, an unknown format, or truncated."""
+
+
+class DecisionError(MinplusError, TypeError):
+    """A decision answered something other than one boolean per image (strings, floats, NaN, a
+    wrong shape): minplus never coerces such an answer."""
+
+
+class InfeasibleSearchError(MinplusError, ValueError):
+    """A lattice search whose worst case exceeds the engine's documented limit, asked for with
+    neither ``max_size`` nor ``budget``; the message names the option and the sets it would need."""
+
+
+class MissingDependencyError(MinplusError, ImportError):
+    """An optional package the call needs is not installed (the message says which extra)."""
+
+
+class ModelFileError(MinplusError, ValueError):
+    """A model file is corrupt or not of the expected kind (the message names it and the offset)."""
+
+
+class UnsupportedOperatorError(MinplusError, NotImplementedError):
+    """An ONNX graph holds an operator (or an operator setting) that ``onnx_to_torch`` cannot
+    convert; the message names it."""
+
+
+# ---- dataset runs and their audits ----------------------------------------------------------
+
+class RunMismatchError(MinplusError, ValueError):
+    """The output folder holds a run made with other arguments; the message names them."""
+
+
+class RunStoreError(MinplusError, RuntimeError):
+    """The output folder is not a minplus run, or its commit log and part files disagree."""
+
+
+class RunSchemaError(MinplusError, ValueError):
+    """A table does not match the run schema (the message names the column)."""
+
+
+class RunInputError(MinplusError, ValueError):
+    """The input cannot be listed: no such folder or table, no image column, duplicate ids."""
+
+
+class AuditError(MinplusError, ValueError):
+    """A run cannot be audited as asked: no ok rows, mixed region sets, an unknown column."""

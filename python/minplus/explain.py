@@ -1,8 +1,10 @@
 """minplus.explain: which facial regions a model's decision needs (Min+) and hinges on (Min-).
 
-One call runs the whole pipeline: parse the image into regions, score the unmasked image, bind
-the decision, search the lattice of region subsets, then re-query every set found to attach the
-masked image and the scores that prove it.
+One call runs the whole pipeline: parse the image into regions, score any reference image the
+decision needs, open one :class:`~minplus.evaluate.Evaluation` of the model on the image (the
+unmasked scores bind the decision), search the lattice of region subsets through it, then
+re-query every set found through the same loop to attach the masked image and the scores that
+prove it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import time
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ArgumentError, ModelError
+from .evaluate import Evaluation
 from .explanation import Explanation
 from .models.base import as_model
 from .models.decision import Decision, as_decision
@@ -22,14 +25,14 @@ def _decision(decision, reference) -> Decision:
     if decision is None:
         return Classification() if reference is None else Verification(reference)
     if reference is not None:
-        raise ValueError("give reference= (for the default Verification) or a decision, not "
-                         "both: use decision=Verification(reference, ...)")
+        raise ArgumentError("give reference= (for the default Verification) or a decision, not "
+                            "both: use decision=Verification(reference, ...)")
     return as_decision(decision)
 
 
 def explain(image, model, decision=None, regions="face68", baseline="blur", goal="both",
             mode="exact", reference=None, progress=True, batch_size="auto", budget=None,
-            face_index=None, **search_options) -> Explanation:
+            face_index=None, render="image", options=None, **search_options) -> Explanation:
     """Explain one image's decision by the smallest region sets that keep it and that break it.
 
     Parameters
@@ -64,8 +67,16 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
         Most model queries for the search; the result is then what was proven so far.
     face_index : int, optional
         Which face to explain when the image holds several (largest first).
+    render : {"image", "frame"}
+        For a model that binds a geometric frame (an aligned chip, its input size): mask the
+        explained image and warp each masked image (default), or render straight in the model's
+        frame (faster; region borders differ, see :mod:`minplus.evaluate`).
+    options : minplus.SearchOptions, optional
+        All search options in one object (goal, mode, budget, max_size, ...), carried to
+        :func:`minplus.search` and the engine; instead of giving them one by one.
     **search_options
-        Passed on to :func:`minplus.search` (e.g. ``max_size``, ``first_only``).
+        Search options given one by one (e.g. ``max_size``, ``first_only``); see
+        :class:`minplus.SearchOptions`.
 
     Returns
     -------
@@ -88,29 +99,36 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
     >>> e.min_plus, e.min_minus
     ([['r0c0']], [['r0c0']])
     """
+    from .lattice import LatticeSearch
     from .regions import parse_regions
     from .search import search
+    from .search_options import SearchOptions
 
     t0 = time.perf_counter()
+    options = SearchOptions.from_call(options, goal=goal, mode=mode, budget=budget,
+                                      **search_options)
+    goal, mode = options.goal, options.mode
     model = as_model(model)
     decision = _decision(decision, reference)
     parsed = parse_regions(image, regions, face_index=face_index)
     region_map = parsed.regions
+    LatticeSearch(region_map.n, options)  # an infeasible search is refused before any model call
     t_regions = time.perf_counter()
     masker = parsed.masker(baseline)
     full = int(region_map.full_mask)
-    decision.prepare(model)  # e.g. embed the reference face; the search binds the decision
+    # The driver scores what the decision needs (a reference face): the decision never calls
+    # the model.
+    decision.set_reference_scores([model(im[None])[0] for im in decision.reference_images()])
+    ev = Evaluation(model, masker, render=render)
+    original = ev.original
     t_search = time.perf_counter()
-    result = search(model, masker, decision, goal=goal, mode=mode, batch_size=batch_size,
-                    budget=budget, progress=progress, names=list(region_map.names),
-                    **search_options)
-    original = decision.original
+    result = search(ev, masker, decision, options=options, batch_size=batch_size,
+                    progress=progress, names=list(region_map.names))
     t_proofs = time.perf_counter()
     plus = np.array(result.min_plus, np.uint64) if goal != "min_minus" else None
     minus = np.array(result.min_minus, np.uint64) if goal != "min_plus" else None
-    plus_proof = _proofs(model, masker, decision, plus, True, mode)
-    minus_proof = _proofs(model, masker, decision, None if minus is None else full ^ minus,
-                          False, mode)
+    plus_proof = _proofs(ev, decision, plus, True, mode)
+    minus_proof = _proofs(ev, decision, None if minus is None else full ^ minus, False, mode)
     t_end = time.perf_counter()
     return Explanation(
         image=parsed.image, region_map=region_map, decision=decision, original_scores=original,
@@ -122,18 +140,19 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
                  "search": t_proofs - t_search,
                  "proofs": t_end - t_proofs, "total": t_end - t0},
         goal=goal, mode=mode, baseline=baseline if isinstance(baseline, str) else "array",
-        search=_search_facts(result), crop=parsed.crop)
+        search=_search_facts(result), crop=parsed.crop, search_result=result)
 
 
-def _proofs(model, masker, decision, kept, preserves: bool, mode: str):
-    """Masked images (K, H, W, C) and scores (K, D) of kept-masks (K,), re-queried: each must
-    decide as the search concluded (``preserves``)."""
+def _proofs(ev, decision, kept, preserves: bool, mode: str):
+    """Masked images (K, H, W, C) and scores (K, D) of kept-masks (K,), re-queried through the
+    evaluation ``ev``: each must decide as the search concluded (``preserves``)."""
     if kept is None:
         return None, None
+    masker = ev.source
     if len(kept) == 0:
         return (np.zeros((0,) + masker.image.shape, masker.image.dtype),
-                np.zeros((0, len(decision.original))))
-    scores = model.score_masks(masker, kept)
+                np.zeros((0, len(ev.original))))
+    scores = ev.scores(kept)
     wrong = np.flatnonzero(decision(scores) != preserves)
     if len(wrong):
         why = "the model is not monotone" if mode == "monotone" else \

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .phrases import join_regions
+
 _TIES_SHOWN = 3  # alternatives named in a summary beyond the first set
-
-
-def _join(names, all_names=None) -> str:
-    """"eyes + nose"; a set holding most of ``all_names`` reads "every region but the eyes"."""
-    names = list(names)
-    if all_names is not None and len(all_names) / 2 < len(names) < len(all_names):
-        rest = [n for n in all_names if n not in names]
-        return f"every region but the {_join(rest)}"
-    return " + ".join(n.replace("_", " ") for n in names)
 
 
 def _sentence(text: str) -> str:
@@ -63,6 +55,8 @@ class Explanation:
         How the search was run.
     search : dict
         What the search proved and counted (``bounds`` sentences, per-level queries, ...).
+    search_result : SearchResult
+        The search's own answer, whole (what ``search`` summarises).
     crop : minplus.regions.FaceCrop or None
         Photo -> chip transform when the face parser cropped (maps results back to the photo).
     """
@@ -84,6 +78,7 @@ class Explanation:
     baseline: str = "blur"
     search: dict = field(default_factory=dict)
     crop: object = None
+    search_result: object = None
 
     @property
     def min_plus(self) -> list[list[str]] | None:
@@ -115,7 +110,7 @@ class Explanation:
         return " ".join(parts)
 
     def _alternatives(self, sets) -> str:
-        more = [_join(s, self.region_map.names) for s in sets[1:1 + _TIES_SHOWN]]
+        more = [join_regions(s, self.region_map.names) for s in sets[1:1 + _TIES_SHOWN]]
         rest = len(sets) - 1 - len(more)
         if not more:
             return ""
@@ -129,7 +124,8 @@ class Explanation:
         if not sets[0]:
             return f"Even with every region masked the model keeps {d.outcome} ({said})."
         verb = "suffices" if len(sets[0]) == 1 else "suffice"
-        return _sentence(f"{_join(sets[0], self.region_map.names)} {verb} to keep {d.outcome} ({said})"
+        what = join_regions(sets[0], self.region_map.names)
+        return _sentence(f"{what} {verb} to keep {d.outcome} ({said})"
                          f"{self._alternatives(sets)}.")
 
     def _minus_sentence(self) -> str:
@@ -139,7 +135,8 @@ class Explanation:
                 return f"No removed set that breaks {d.outcome} was found within the budget."
             return f"No set of regions breaks {d.outcome} when removed."
         said = d.describe(self.min_minus_scores[0])
-        return (f"Removing {_join(sets[0], self.region_map.names)} breaks it ({said}){self._alternatives(sets)}.")
+        what = join_regions(sets[0], self.region_map.names)
+        return f"Removing {what} breaks it ({said}){self._alternatives(sets)}."
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the sets, masks (ints), scores, costs and the region map."""
@@ -168,36 +165,25 @@ class Explanation:
 
     def panels(self) -> list[tuple[str, np.ndarray]]:
         """The four pictures of :meth:`plot`, as (title, (H, W, 3) uint8 image) pairs."""
-        img = _display(self.image)
-        d = self.decision
-        out = [(f"original: {d.describe(self.original_scores)}", img),
-               (f"{self.region_map.n} regions", self.region_map.render(img))]
-        for label, sets, images, scores, verb in (
-                ("Min+", self.min_plus, self.min_plus_images, self.min_plus_scores, "kept"),
-                ("Min-", self.min_minus, self.min_minus_images, self.min_minus_scores,
-                 "removed")):
-            if not sets:
-                what = "not searched" if sets is None else \
-                    "none found within the budget" if self.search.get("budget_exhausted") \
-                    else "none exists"
-                out.append((f"{label}: {what}", np.full_like(img, 255)))
-            else:
-                what = _join(sets[0], self.region_map.names) or "nothing"
-                out.append((f"{textwrap.fill(f'{label} {verb}: {what}', 44)}\n"
-                            f"{d.describe(scores[0])}", _display(images[0])))
-        return out
+        from .viz.cards import explanation_panels
+
+        return explanation_panels(self)
 
     def plot(self, figsize=(16, 4.6)):
         """A 4-panel matplotlib Figure: original, regions, Min+ kept image, Min- removed image."""
-        from matplotlib.figure import Figure
+        from .viz.cards import explanation_figure
 
-        fig = Figure(figsize=figsize, layout="constrained")
-        axes = fig.subplots(1, 4)
-        for ax, (title, picture) in zip(axes, self.panels()):
-            ax.imshow(picture)
-            ax.set_title(title, fontsize=10)
-            ax.axis("off")
-        return fig
+        return explanation_figure(self, figsize)
+
+    def _repr_html_(self) -> str:
+        from .viz.cards import explanation_card
+
+        return explanation_card(self)
+
+    def _repr_png_(self) -> bytes:
+        from .viz.cards import explanation_png
+
+        return explanation_png(self)
 
     def save(self, path) -> str:
         """Write ``explanation.json``, ``explanation.png`` (the 4 panels) and one PNG per panel.
@@ -222,15 +208,3 @@ class Explanation:
     def __repr__(self):
         return (f"Explanation(min_plus={self.min_plus}, min_minus={self.min_minus}, "
                 f"queries={self.queries})")
-
-
-def _display(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 for showing: float images are taken in [0, 1]."""
-    a = np.asarray(image)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    if a.ndim == 2:
-        a = np.stack([a] * 3, axis=-1)
-    if a.dtype != np.uint8:
-        a = np.clip(np.rint(a.astype(np.float64) * 255), 0, 255).astype(np.uint8)
-    return a[:, :, :3]

@@ -3,10 +3,16 @@
 Input policy (documented, tested):
 
 * ``image`` is (H, W, C) or (H, W) (taken as C = 1), dtype uint8 or float32; other dtypes raise
-  DTypeError. Non-contiguous or negative-stride inputs are copied once, at construction.
+  DTypeError, NaN/inf raise ArgumentError, more than ``minplus.arguments.MAX_PIXELS`` (50 MP)
+  pixels ImageTooLargeError.
 * ``labels`` is (H, W), any integer dtype, values in [-1, n); -1 is context. n <= 64.
+* The image, labels, baseline and soft weights are copied once, at construction: changing the
+  caller's arrays afterwards changes no output, in any layout (the "nchw" frames are cached,
+  the "hwc" path reads the image directly, and both must agree). ``masker.image`` and
+  ``masker.baseline`` are the Masker's own copies: read them, do not write them.
 * ``out`` buffers are never copied: one of the wrong shape, dtype or device, or not C-contiguous,
-  raises ShapeError / DTypeError / DeviceError.
+  raises ShapeError / DTypeError / DeviceError, and one that overlaps the Masker's own arrays
+  raises ArgumentError (rendering into it would corrupt the image it reads).
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from .baselines import gaussian_blur, make_baseline
+from .arguments import MAX_PIXELS, allocation, choice, integer, real
+from .baselines import MAX_SIGMA, gaussian_blur, make_baseline
 from .core import MAX_REGIONS, as_masks, cuda_available, device_of, _check_host_out
-from .errors import DeviceError, DTypeError, RegionError, ShapeError
+from .errors import (ArgumentError, DeviceError, DTypeError, ImageTooLargeError, RegionError,
+                     ShapeError)
 
 _LAYOUTS = ("hwc", "nchw")
 _DTYPE_CODES = {np.dtype(np.uint8): 0, np.dtype(np.float16): 1, np.dtype(np.float32): 2}
@@ -34,9 +42,22 @@ def _as_image(image) -> np.ndarray:
                          "(convert with image.astype(np.float32))")
     if min(image.shape[:2]) < 1 or image.shape[2] < 1:
         raise ShapeError(f"image is empty: shape {image.shape}")
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+        raise ImageTooLargeError(f"image has {image.shape[0]} x {image.shape[1]} pixels, more "
+                                 f"than MAX_PIXELS={MAX_PIXELS} (minplus.arguments): downscale "
+                                 "it first")
     if image.dtype == np.float32 and not np.isfinite(image).all():
-        raise ValueError("image contains NaN or inf")
-    return np.ascontiguousarray(image)
+        raise ArgumentError("image contains NaN or inf")
+    return _own(image)
+
+
+def _own(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy, so the caller's later edits cannot reach the Masker's caches.
+
+    Kept writeable: models receive ``masker.image[None]`` for the unmasked score, and torch
+    warns on (and in-place models fail on) read-only arrays.
+    """
+    return np.array(a, order="C", copy=True)
 
 
 def _as_labels(labels, shape, n_regions) -> tuple[np.ndarray, int]:
@@ -51,12 +72,25 @@ def _as_labels(labels, shape, n_regions) -> tuple[np.ndarray, int]:
         raise RegionError(f"labels must be >= -1 (-1 = context), found {lo}")
     if hi >= MAX_REGIONS:
         raise RegionError(f"labels has region id {hi}; at most {MAX_REGIONS} regions (ids 0..63)")
-    n = hi + 1 if n_regions is None else int(n_regions)
+    n = hi + 1 if n_regions is None else integer("n_regions", n_regions)
     if not 0 <= n <= MAX_REGIONS:
         raise RegionError(f"n_regions must be in [0, {MAX_REGIONS}], got {n}")
     if hi >= n:
         raise RegionError(f"labels has region id {hi} >= n_regions={n}")
-    return np.ascontiguousarray(labels, dtype=np.int32), n
+    return _own(labels.astype(np.int32, copy=False)), n
+
+
+def thread_count(num_threads) -> int:
+    """``num_threads`` checked (an int >= 0) and capped at OpenMP's default team size, as the
+    core caps it too: a larger request buys nothing and would not fit the binding's int."""
+    return min(integer("num_threads", num_threads, lo=0), _core.max_threads())
+
+
+def _as_dtype(dtype) -> np.dtype:
+    try:
+        return np.dtype(dtype)
+    except TypeError as e:
+        raise DTypeError(f"dtype must be a numpy dtype, got {dtype!r:.80}") from e
 
 
 def feathered_weights(labels: np.ndarray, n: int, sigma: float) -> np.ndarray:
@@ -110,14 +144,17 @@ class Masker:
         self.image = _as_image(image)
         self.H, self.W, self.C = self.image.shape
         self.labels, self.n = _as_labels(labels, (self.H, self.W), n_regions)
-        if context not in ("keep", "mask"):
-            raise ValueError(f"context must be 'keep' or 'mask', got {context!r}")
-        self.context = context
+        self.context = choice("context", context, ("keep", "mask"))
         self.baseline = make_baseline(self.image, baseline, sigma=sigma, seed=seed)
+        if self.baseline.dtype == np.float32 and not np.isfinite(self.baseline).all():
+            raise ArgumentError("baseline contains NaN or inf (the image may not, so neither "
+                                "may what masked pixels show)")
+        self.baseline = _own(self.baseline)
         if soft_weights is not None and feather is not None:
-            raise ValueError("give soft_weights or feather, not both")
+            raise ArgumentError("give soft_weights or feather, not both")
         if feather is not None:
-            soft_weights = feathered_weights(self.labels, self.n, float(feather))
+            soft_weights = feathered_weights(self.labels, self.n,
+                                             real("feather", feather, lo=0.0, hi=MAX_SIGMA))
         self.soft_weights = None if soft_weights is None else self._check_weights(soft_weights)
         self._spans = _core.RegionSpans(self.labels)
         self._soft = None if self.soft_weights is None else _core.SoftWeights(self.soft_weights)
@@ -130,8 +167,8 @@ class Masker:
             raise ShapeError(f"soft_weights has shape {w.shape}, "
                              f"expected (n, H, W) = {(self.n, self.H, self.W)}")
         if not np.isfinite(w).all() or (w < 0).any():
-            raise ValueError("soft_weights must be finite and >= 0")
-        return np.ascontiguousarray(w)
+            raise ArgumentError("soft_weights must be finite and >= 0")
+        return _own(w)
 
     @property
     def context_keep(self) -> bool:
@@ -139,7 +176,8 @@ class Masker:
 
     def output_shape(self, batch: int, layout: str = "hwc") -> tuple:
         """Shape of ``render``'s output for ``batch`` masks: (B, H, W, C) or (B, C, H, W)."""
-        if layout == "hwc":
+        batch = integer("batch", batch, lo=0)
+        if choice("layout", layout, _LAYOUTS) == "hwc":
             return (batch, self.H, self.W, self.C)
         return (batch, self.C, self.H, self.W)
 
@@ -166,25 +204,39 @@ class Masker:
         return self._frames[key]
 
     def _spec(self, layout, dtype, scale, mean, std):
-        if layout not in _LAYOUTS:
-            raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
+        layout = choice("layout", layout, _LAYOUTS)
         if layout == "hwc":
-            if dtype is not None and np.dtype(dtype) != self.image.dtype:
+            if dtype is not None and _as_dtype(dtype) != self.image.dtype:
                 raise DTypeError(f"layout 'hwc' renders in the image's dtype {self.image.dtype}, "
                                  f"got dtype={np.dtype(dtype)}; use layout='nchw' to convert")
-            if scale != 1.0 or mean is not None or std is not None:
-                raise ValueError("scale/mean/std apply to layout='nchw' only")
+            if mean is not None or std is not None or real("scale", scale) != 1.0:
+                raise ArgumentError("scale/mean/std apply to layout='nchw' only")
             return layout, self.image.dtype, 1.0, None, None
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = np.dtype(np.float32) if dtype is None else _as_dtype(dtype)
         if dtype not in (np.float32, np.float16):
             raise DTypeError(f"layout 'nchw' renders float32 or float16, got {dtype}")
-        mean = tuple(float(v) for v in np.broadcast_to(
-            np.asarray(0.0 if mean is None else mean, np.float64), (self.C,)))
-        std = tuple(float(v) for v in np.broadcast_to(
-            np.asarray(1.0 if std is None else std, np.float64), (self.C,)))
-        if any(s == 0 or not np.isfinite(s) for s in std):
-            raise ValueError(f"std must be finite and non-zero, got {std}")
-        return layout, dtype, float(scale), mean, std
+        scale = real("scale", scale)
+        mean = self._per_channel("mean", 0.0 if mean is None else mean)
+        std = self._per_channel("std", 1.0 if std is None else std)
+        if any(s == 0 for s in std):
+            raise ArgumentError(f"std must be non-zero, got {std}")
+        return layout, dtype, scale, mean, std
+
+    def _per_channel(self, name: str, value) -> tuple:
+        """A scalar or C values as a C-tuple of finite floats (numpy would broadcast or raise)."""
+        if isinstance(value, (str, bytes)):
+            raise DTypeError(f"{name} must be a number or {self.C} numbers, got {value!r:.80}")
+        try:
+            a = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise DTypeError(f"{name} must be a number or {self.C} numbers, got "
+                             f"{value!r:.80}") from e
+        if a.ndim > 1 or a.size not in (1, self.C):
+            raise ShapeError(f"{name} must be a number or {self.C} numbers (one per channel), "
+                             f"got shape {a.shape}")
+        if not np.isfinite(a).all():
+            raise ArgumentError(f"{name} must be finite, got {a.tolist()}")
+        return tuple(float(v) for v in np.broadcast_to(a.reshape(-1), (self.C,)))
 
     def render(self, masks, out=None, layout="hwc", dtype=None, scale=1.0, mean=None, std=None,
                num_threads=0, device=None):
@@ -213,7 +265,10 @@ class Masker:
         """
         masks = as_masks(masks, self.n)
         layout, dtype, scale, mean, std = self._spec(layout, dtype, scale, mean, std)
+        num_threads = thread_count(num_threads)
         shape = self.output_shape(len(masks), layout)
+        if device is not None:
+            choice("device", device, ("cpu", "cuda"))
         where = device_of(out) if out is not None else (device or "cpu")
         if where == "cuda":
             return self._render_cuda(masks, out, shape, layout, dtype, scale, mean, std)
@@ -221,9 +276,10 @@ class Masker:
             raise DeviceError(f"out lives on device {where!r}; expected a numpy array or a "
                               "CUDA torch tensor / cupy array")
         if out is None:
-            out = np.empty(shape, dtype)
+            out = np.empty(allocation("render's output", shape, dtype), dtype)
         host = out.numpy() if type(out).__module__.startswith("torch") else out
         _check_host_out(host, shape, dtype)
+        self._check_not_aliased(host)
         if not num_threads:
             num_threads = min(_core.max_threads(), max(1, host.nbytes >> 20))
         if self._soft is None:
@@ -235,6 +291,18 @@ class Masker:
             _core.render_soft(self._soft, img, base, layout, masks, self.context_keep, host,
                               num_threads)
         return out
+
+    def _check_not_aliased(self, out: np.ndarray) -> None:
+        """ArgumentError when ``out`` overlaps an array the render reads from."""
+        own = [("image", self.image), ("baseline", self.baseline), ("labels", self.labels)]
+        if self.soft_weights is not None:
+            own.append(("soft_weights", self.soft_weights))
+        own += [("a cached frame", f) for pair in self._frames.values() for f in pair
+                if isinstance(f, np.ndarray)]
+        for name, a in own:
+            if np.may_share_memory(out, a):
+                raise ArgumentError(f"out overlaps the Masker's {name}: rendering into it would "
+                                    "overwrite what it reads; pass a separate buffer")
 
     def _render_cuda(self, masks, out, shape, layout, dtype, scale, mean, std):
         from . import cuda_arrays

@@ -1,20 +1,22 @@
 """The search driver: ask -> render -> model -> decide -> tell, until the lattice search is done.
 
-Per batch, Python does one ``model.score_masks`` call (the Masker renders inside it), one
-decision call and two engine calls; nothing is done per query.
+Per batch, Python does one :meth:`minplus.evaluate.Evaluation.scores` call (the one evaluation
+loop: render into the model's input, run the model), one decision call and two engine calls;
+nothing is done per query.
 """
 
 from __future__ import annotations
 
 import time
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from .errors import ModelError, RegionError
+from .arguments import integer
+from .errors import ArgumentError, ModelError, RegionError
 from .lattice import LatticeSearch
-from .models.base import as_model
+from .evaluate import evaluation
 from .models.decision import as_decision
+from .search_options import SearchOptions
 from .search_result import SearchResult, checked_names
 
 AUTO_MAX_BATCH = 1024
@@ -62,14 +64,16 @@ class _AutoBatch:
 
 def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
            batch_size="auto", budget=None, max_size=None, first_only: bool = False, prior=None,
-           beam=None, progress: bool = True, names=None, audit: int = 16) -> SearchResult:
+           beam=None, progress: bool = True, names=None, audit: int = 16,
+           render: str = "image", options=None) -> SearchResult:
     """Find Min+ (smallest kept region sets that preserve the model's decision) and Min-
     (smallest removed region sets that change it) for one image.
 
     Parameters
     ----------
-    model_fn : callable or minplus.models.Model
-        ``fn(images (B, H, W, C) in the image's dtype) -> scores (B, D)``, or a model adapter.
+    model_fn : callable, minplus.models.Model or minplus.evaluate.Evaluation
+        ``fn(images (B, H, W, C) in the image's dtype) -> scores (B, D)``, a model adapter, or
+        an Evaluation of a model on this ``masker`` (whose ``original`` then binds the decision).
     masker : minplus.Masker
         The image, its n regions (1 <= n <= 64) and the baseline that masked pixels show.
     decision : callable or minplus.models.Decision
@@ -77,10 +81,15 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
         ``decision(scores (B, D)) -> (B,) bool``: True where the decision is preserved.
     goal, mode, budget, max_size, first_only, prior, beam, audit :
         As for :class:`minplus.LatticeSearch`.
+    options : minplus.SearchOptions, optional
+        The same options in one object, instead of one by one (giving both is refused).
     batch_size : "auto" or int
         Masks per batch. "auto" measures throughput over the first batches, doubling from 1
         while it improves, and keeps the best size. A plain callable is called once per batch;
         an adapter is handed whole batches and splits them by its own ``batch_size``.
+    render : {"image", "frame"}
+        For a model that binds a geometric frame: mask at the image's resolution, or render in
+        the model's frame (see :mod:`minplus.evaluate`).
     progress : bool
         Show a tqdm bar of queries.
     names : list of str, optional
@@ -116,35 +125,43 @@ def search(model_fn, masker, decision, goal: str = "both", mode: str = "exact",
                           f"n={getattr(masker, 'n', None)}")
     n = masker.n
     names = checked_names(names, n)
-    if batch_size != "auto":
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"batch_size must be 'auto' or an int >= 1, got {batch_size!r}")
-    engine = LatticeSearch(n, goal=goal, mode=mode, max_size=max_size, budget=budget,
-                           first_only=first_only, prior=prior, beam=beam, audit=audit)
-    # A plain callable gets one model call per batch, so the batch size is the model's.
-    model = as_model(model_fn, batch_size=AUTO_MAX_BATCH if batch_size == "auto" else batch_size)
+    if not (isinstance(batch_size, str) and batch_size == "auto"):
+        if isinstance(batch_size, str):
+            raise ArgumentError(f"batch_size must be 'auto' or an int >= 1, got {batch_size!r}")
+        batch_size = integer("batch_size", batch_size, lo=1)
+    options = SearchOptions.from_call(options, goal=goal, mode=mode, max_size=max_size,
+                                      budget=budget, first_only=first_only, prior=prior,
+                                      beam=beam, audit=audit)
+    engine = LatticeSearch(n, options)  # refuses an infeasible search before any model call
     decide = as_decision(decision)
     sizer = _AutoBatch() if batch_size == "auto" else None
     fixed = None if sizer else int(batch_size)
 
     t = time.perf_counter()
-    decide.bind(model(masker.image[None])[0])
+    # A plain callable is called once per batch, so the batch size is the model's.
+    ev = evaluation(model_fn, masker, render)
+    if fixed:  # "auto" grows its batch by doubling, so its buffers grow geometrically anyway
+        ev.reserve(min(fixed, 1 << min(n, 20)))
+    decide.bind(ev.original)
     model_seconds = time.perf_counter() - t
 
     def partial() -> SearchResult:
         return engine.result(names, model_seconds, time.perf_counter() - t_start)
 
-    bar = tqdm(total=None, unit="query", disable=not progress, desc=f"minplus {mode}")
+    bar = tqdm(total=None, unit="query", disable=not progress, desc=f"minplus {options.mode}")
     try:
         while not engine.done():
+            work = engine.work
             masks = engine.ask(sizer.size if sizer else fixed)
-            if len(masks) == 0:  # the cache decided the rest, or the engine is stuck
-                if engine.done():
-                    break
-                raise RuntimeError("the lattice search asked for nothing and is not done")
+            if len(masks) == 0:
+                # Every engine call is bounded: an empty batch means its walk yielded (or settled
+                # the rest), so ask again; Ctrl-C is seen here. Only one that did no work is stuck.
+                if engine.work == work and not engine.done():
+                    raise RuntimeError("the lattice search asked for nothing, did no work and "
+                                       "is not done")
+                continue
             t = time.perf_counter()
-            preserved = decide(model.score_masks(masker, masks))
+            preserved = decide(ev.scores(masks))
             dt = time.perf_counter() - t
             model_seconds += dt
             if sizer:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 
 
 def region_names(mask: int, names: list[str]) -> list[str]:
@@ -30,6 +30,9 @@ def checked_names(names, n: int) -> list[str]:
     """
     if names is None:
         return [f"r{i}" for i in range(n)]
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise DTypeError(f"names must be a sequence of region names, got "
+                         f"{type(names).__name__} {names!r:.80}")
     names = [str(x) for x in names]
     if len(names) != n:
         raise ShapeError(f"names must hold one name per region ({n}), got {len(names)}")
@@ -81,6 +84,9 @@ class SearchResult:
         The kept-masks whose observation was a violation (the first 1024).
     fell_back : bool
         Monotone mode saw a violation and finished with exact search.
+    effective_mode : str
+        The pruning in force at the end: ``mode``, except "exact" for a monotone search that
+        fell back.
     engine_seconds, model_seconds, seconds : float
         Time in the C++ engine; in rendering, the model and the decision; in total.
     """
@@ -108,6 +114,11 @@ class SearchResult:
     engine_seconds: float = 0.0
     model_seconds: float = 0.0
     seconds: float = 0.0
+    effective_mode: str = ""
+
+    def __post_init__(self):
+        if not self.effective_mode:
+            self.effective_mode = self.mode
 
     @property
     def min_plus_names(self) -> list[list[str]]:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from minplus.evaluate import score_masks
 import minplus
 from minplus import Masker
 
@@ -40,9 +41,9 @@ def test_cuda_scores_equal_cpu_and_reuse_the_input_tensor():
     labels = rng.integers(-1, 10, (40, 48)).astype(np.int32)
     masker = Masker(image, labels, baseline="blur")
     masks = rng.integers(0, 2 ** 10, 96).astype(np.uint64)
-    cpu = TorchModel(Recorder(), preprocess=PRE, batch_size=32).score_masks(masker, masks)
+    cpu = score_masks(TorchModel(Recorder(), preprocess=PRE, batch_size=32), masker, masks)
     rec = Recorder()
-    gpu = TorchModel(rec, preprocess=PRE, device="cuda", batch_size=32).score_masks(masker, masks)
+    gpu = score_masks(TorchModel(rec, preprocess=PRE, device="cuda", batch_size=32), masker, masks)
     np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4)
     assert {d for d, _ in rec.inputs} == {"cuda"}
     assert len({p for _, p in rec.inputs}) == 1  # one input tensor, filled in place per batch

@@ -1,8 +1,10 @@
 // Continuous masking: each output image blends the image and the baseline with its own float
 // alpha map (1 = image, 0 = baseline), for perturbations that are not unions of regions (RISE's
-// smooth random masks, MinPlus' Gaussian windows). Frames are float32 in the output layout, as for
-// render_soft_cpu; out is u8 (rounded half to even, clamped), f16 or f32:
+// smooth random masks). Frames are float32 in the output layout, as for render_soft_cpu; out is
+// u8 (rounded half to even, clamped), f16 or f32:
 //   out_b(p) = baseline(p) + alpha_b(p) * (image(p) - baseline(p))            (float32 arithmetic)
+//
+// Window steps (MinPlus): one separable Gaussian window applied to a current image ("state").
 #pragma once
 #include <cstdint>
 
@@ -14,13 +16,48 @@ namespace minplus {
 void blend_alphas_cpu(const Frames& frames_f32, const float* alphas, const int64_t* index,
                       int64_t B, DType out_dtype, void* out, int num_threads);
 
-// Separable windows g_b(y, x) = taps[y - cy_b + R] * taps[x - cx_b + R] inside the (2R+1)^2 square
-// centred at centres[b] = (cy_b, cx_b) (0 outside; centres may lie outside the image), applied to
-// a current keep map (H, W):
-//   remove: alpha_b = keep * (1 - g_b)        add: alpha_b = 1 - (1 - keep) * (1 - g_b)
-// Pixels outside the window keep alpha = keep, so the cost per image is one blend pass.
-void blend_windows_cpu(const Frames& frames_f32, const float* keep, const int32_t* centres,
-                       int64_t B, const float* taps, int R, bool add, DType out_dtype, void* out,
-                       int num_threads);
+// What a window does to the current image, in image units (float32):
+//   remove: v = baseline + (1 - g) * (state - baseline)             (the published minus step)
+//   screen: v = white - (white - state) * ((white - image * g) / white)   (the published plus
+//           step: the original's window screen-blended onto the state), truncated towards zero
+//           and clamped at 0 when quantise (a uint8 image's state stays uint8-valued).
+enum class WindowOp : int { remove = 0, screen = 1 };
+
+// The current image, the original and the baseline: (H, W, C) float32, image units.
+struct WindowImages {
+  const float* state;
+  const float* image;
+  const float* baseline;
+  int H, W, C;
+};
+
+struct WindowStep {
+  WindowOp op;
+  float white;    // the image's full scale: 255 for uint8 images, 1 for float ones
+  bool quantise;  // screen only
+};
+
+// The model's input: layout, dtype and per-channel (v * scale - mean[c]) / std[c].
+struct OutputSpec {
+  Layout layout;
+  DType dtype;
+  float scale;
+  const float* mean;  // (C,)
+  const float* std;   // (C,)
+};
+
+// Window g_b(y, x) = taps[y - cy_b + R] * taps[x - cx_b + R] inside the (2R+1)^2 box centred at
+// centres[b] = (cy_b, cx_b) (centres may lie partly or wholly off the image), 0 outside. Output
+// image b is the state with only that box recomputed: pixels outside it are the state, rendered
+// once per call and copied.
+void blend_windows_cpu(const WindowImages& images, const int32_t* centres, int64_t B,
+                       const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
+                       void* out, int num_threads);
+
+// CUDA twin: every pointer (images, centres, taps, spec.mean/std, out) is a device pointer;
+// stream is a cudaStream_t (0: the default stream).
+void blend_windows_cuda(const WindowImages& images, const int32_t* centres, int64_t B,
+                        const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
+                        void* out, uintptr_t stream);
 
 }  // namespace minplus

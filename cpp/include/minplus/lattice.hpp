@@ -4,17 +4,37 @@
 // evaluated, tell() takes back whether each preserved the decision of the unmasked image. Min+
 // looks for the smallest kept sets K that preserve; Min- for the smallest removed sets R whose
 // kept-mask full ^ R does not. Both goals read and write one cache of kept-masks.
+//
+// Every call does bounded work (kWorkPerCall): a walk longer than that yields, so ask() may
+// return an empty batch while the search goes on, and the caller asks again. A search whose
+// unpaced worst case exceeds kMaxUnpacedSets is refused unless a budget bounds it (feasibility).
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace minplus {
 
 enum class Goal : int { min_plus = 1, min_minus = 2, both = 3 };
 enum class SearchMode : int { exact = 0, minimal = 1, monotone = 2, greedy = 3 };
+// What the search knows of a kept-mask.
+enum class MaskState : uint8_t { unknown = 0, pending = 1, broken = 2, preserved = 3 };
+
+// Work units one ask, tell, done or result call may spend walking: a candidate set visited, a
+// decided candidate settled, or 16 members scanned in a subset index count one each. About
+// 10-50 ms of engine time, so a caller sees Ctrl-C between calls.
+constexpr uint64_t kWorkPerCall = uint64_t{1} << 20;
+// The most candidate sets a search may have to decide by pruning alone, with no query pacing the
+// walk (minimal mode, monotone mode without audits); beyond it the search is refused unless a
+// budget makes it anytime. 2^30 sets are minutes of engine time.
+constexpr uint64_t kMaxUnpacedSets = uint64_t{1} << 30;
+// The most kept-masks one ask hands out, whatever max_batch says: far more than a model batch,
+// few enough that the cache work of telling them stays within a call's bound.
+constexpr uint64_t kMaxAsk = uint64_t{1} << 16;
+// Greedy beam width: one level's children (beam x n) are generated within one call's work.
+constexpr int kMaxBeam = 1 << 12;
 
 struct LatticeOptions {
   int n = 0;
@@ -30,80 +50,23 @@ struct LatticeOptions {
   int audit = 16;
 };
 
-// Evaluated kept-masks. Open addressing with linear probing and Fibonacci hashing; key and state
-// share one 16-byte slot, so a lookup usually touches one cache line, which std::unordered_map
-// cannot match.
-class MaskCache {
- public:
-  enum State : uint8_t { empty = 0, pending = 1, broken = 2, preserved = 3 };
-  MaskCache();
-  State get(uint64_t key) const {
-    for (size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (slots_[i].state == empty) return empty;
-      if (slots_[i].key == key) return static_cast<State>(slots_[i].state);
-    }
-  }
-  void set(uint64_t key, State s);  // s != empty
-  // Sets key to pending and returns true if it was absent; returns false (and changes nothing)
-  // if it is present. One probe for the search's commonest step.
-  bool insert_pending(uint64_t key);
-  // The state byte of key, or nullptr if absent; valid until the next insertion.
-  uint8_t* find(uint64_t key) {
-    for (size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (slots_[i].state == empty) return nullptr;
-      if (slots_[i].key == key) return &slots_[i].state;
-    }
-  }
-  size_t size() const { return size_; }
-
- private:
-  struct Slot {
-    uint64_t key;
-    uint8_t state;
-  };
-  size_t slot(uint64_t key) const {
-    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
-  }
-  void grow();
-  std::vector<Slot> slots_;
-  size_t mask_ = 0, size_ = 0;
-  int shift_ = 0;
+// How much a search may have to walk without asking, and whether the engine accepts it.
+struct Feasibility {
+  // Candidate sets the mode may have to decide by pruning alone, over the goals searched and the
+  // levels up to max_size (saturating at UINT64_MAX); 0 where every set walked is paced by a
+  // query: exact, greedy, first_only, and monotone with audits.
+  uint64_t unpaced_sets = 0;
+  bool feasible = true;         // unpaced_sets <= kMaxUnpacedSets, or a budget is set
+  int largest_max_size = -1;    // the largest max_size that fits the limit (-1: none does)
+  uint64_t sets_at_largest = 0; // unpaced_sets with that max_size
 };
 
-// A family of masks answering "does some member lie strictly inside s?". Members are bucketed by
-// popcount, then by lowest set bit: a query scans only smaller popcounts, and there only the
-// buckets of the bits of s, so it stays fast with thousands of members (a member equal to s never
-// needs finding: the search asks each mask once). "Some member strictly contains s" is the same
-// query on complements.
-class SubsetIndex {
- public:
-  void insert(uint64_t m) {
-    const int pc = __builtin_popcountll(m);
-    buckets_[pc][m ? __builtin_ctzll(m) : 0].push_back(m);
-    ++count_[pc];
-  }
-  bool any_proper_subset_of(uint64_t s) const {
-    const int top = __builtin_popcountll(s);
-    if (top > 0 && count_[0]) return true;  // the empty set lies inside every other set
-    for (int pc = 1; pc < top; ++pc) {
-      if (!count_[pc]) continue;
-      for (uint64_t b = s; b; b &= b - 1)
-        for (uint64_t m : buckets_[pc][__builtin_ctzll(b)])
-          if ((m & ~s) == 0) return true;
-    }
-    return false;
-  }
-  void clear() {
-    for (int pc = 0; pc <= 64; ++pc) {
-      if (!count_[pc]) continue;
-      for (auto& b : buckets_[pc]) b.clear();
-      count_[pc] = 0;
-    }
-  }
+Feasibility feasibility(const LatticeOptions& options);
 
- private:
-  std::vector<uint64_t> buckets_[65][64];
-  size_t count_[65] = {};
+// Thrown by the LatticeSearch constructor for a search feasibility() refuses.
+class InfeasibleSearch : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
 };
 
 struct GoalReport {
@@ -121,41 +84,44 @@ struct LatticeResult {
   uint64_t violations = 0;                  // monotone: observations contradicting monotonicity
   std::vector<uint64_t> violating_masks;    // the first kViolationsKept of them
   bool fell_back = false;                   // monotone mode switched to exact after a violation
+  SearchMode effective_mode = SearchMode::exact;  // the pruning in force: exact after a fallback
   bool budget_exhausted = false;
-  int empty_kept_state = 0;                 // MaskCache::State of the fully masked image
+  MaskState empty_kept_state = MaskState::unknown;  // of the fully masked image
+  uint64_t work = 0;                        // work units spent so far (see kWorkPerCall)
   double engine_seconds = 0.0;
 };
+
+class Strategy;
+struct SearchState;
 
 class LatticeSearch {
  public:
   static constexpr size_t kViolationsKept = 1024;
+  // Throws std::invalid_argument for bad options, InfeasibleSearch for a refused search.
   explicit LatticeSearch(const LatticeOptions& options);
   ~LatticeSearch();
   LatticeSearch(const LatticeSearch&) = delete;
   LatticeSearch& operator=(const LatticeSearch&) = delete;
 
-  // Appends up to max_batch kept-masks never asked before to out; returns how many.
+  // Appends up to max_batch kept-masks never asked before to out; returns how many. Fewer, even
+  // none, while the search goes on when the call's work ran out first: ask again.
   size_t ask(size_t max_batch, std::vector<uint64_t>& out);
-  // Records the decisions for masks previously asked; throws std::invalid_argument otherwise.
+  // Records the decisions for masks previously asked. All or nothing: throws
+  // std::invalid_argument, changing nothing, if any mask is not pending or appears twice.
   void tell(const uint64_t* masks, const uint8_t* preserved, size_t count);
-  // Settles what the cache already decides (no queries), then says whether the search ended.
+  // Settles what the cache already decides (bounded, no queries), then says whether the search
+  // ended; false while a settle longer than one call's work is under way.
   bool done();
   LatticeResult result();
   const LatticeOptions& options() const { return opt_; }
-  uint64_t queries() const { return stats_.queries; }
-
-  struct Impl;
+  uint64_t queries() const;
+  uint64_t work() const;  // work units spent so far: an empty ask that spent none is stuck
 
  private:
+  void settle();
   LatticeOptions opt_;
-  LatticeResult stats_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<SearchState> state_;
+  std::unique_ptr<Strategy> strategy_;
 };
-
-// Runs a search to its end against a planted monotone decision evaluated in C++ (preserved iff
-// the kept-mask contains one of the planted sets), asking max_batch masks at a time. Used to time
-// the engine alone; returns the result with engine_seconds covering the whole loop.
-LatticeResult run_planted(const LatticeOptions& options, const std::vector<uint64_t>& planted,
-                          size_t max_batch);
 
 }  // namespace minplus

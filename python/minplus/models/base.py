@@ -1,71 +1,103 @@
-"""The model interface every adapter fulfils: a batch of images in, a scores array out.
+"""The model interface every adapter fulfils: a prepared batch in, a scores array out.
 
-The search and the black-box saliency methods only ever call :meth:`Model.score_masks`, so an
-adapter decides how masked images are rendered for it (hwc uint8 for a plain callable, fused
-normalised nchw straight into its input tensor for torch).
+An adapter declares what it consumes (:attr:`Model.input_spec`: layout, dtype, preprocess,
+device), may bind per-image state for the explained image (:meth:`Model.bind`, returning the
+:class:`~minplus.models.input_spec.Frame` it wants its inputs in), and runs a batch that is
+already in that form (:meth:`Model.run`). It never renders masked images: the one evaluation
+loop, :class:`minplus.evaluate.Evaluation`, renders straight into its input and calls ``run``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import DTypeError, ModelError
+from .input_spec import InputSpec, normalise
+
+
+def _batch_size(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DTypeError(f"batch_size must be an int >= 1 or None, got {value!r}")
+    return int(value)
 
 
 class Model:
     """Base class of model adapters.
 
-    Subclasses implement :meth:`predict` (or override :meth:`score_masks` to render in their own
-    layout). Scores are returned as a float64 (B, D) array; NaN/inf or a wrong batch size raise
+    Subclasses set :attr:`input_spec` and implement :meth:`run`; a model that needs the
+    explained image's geometry (an aligned face chip) overrides :meth:`bind`. Scores are
+    returned as a float64 (B, D) array; NaN/inf or a wrong batch size raise
     :class:`~minplus.errors.ModelError`.
 
     Parameters
     ----------
-    batch_size : int
-        Most images per call of the underlying model.
+    batch_size : int or None
+        Most images per :meth:`run`; None hands every batch over whole.
     """
 
-    def __init__(self, batch_size: int = 64):
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.batch_size = int(batch_size)
+    input_spec: InputSpec = InputSpec()
+
+    def __init__(self, batch_size: int | None = 64):
+        self.batch_size = _batch_size(batch_size)
+
+    # ---- what an adapter implements ------------------------------------------------------
+
+    def bind(self, image: np.ndarray):
+        """Per-image state for the explained (unmasked) ``image`` (H, W, C): the
+        :class:`~minplus.models.input_spec.Frame` the model wants its input in, or None for the
+        image as it is. Called once per explained image, before any masked image is scored."""
+        return None
+
+    def run(self, batch) -> np.ndarray:
+        """Scores (B, D) of a batch already in :attr:`input_spec`'s form (and in the frame)."""
+        raise NotImplementedError
+
+    def input_spec_for(self, dtype) -> InputSpec:
+        """The declared input for images of ``dtype`` (an adapter whose default preprocess
+        depends on the pixel type resolves it here); default :attr:`input_spec`."""
+        return self.input_spec
+
+    def input_buffer(self, shape: tuple, dtype):
+        """An empty input batch where :meth:`run` reads it (default: a host numpy array)."""
+        return np.empty(shape, dtype)
+
+    def as_input(self, x: np.ndarray):
+        """A host array in the declared layout and dtype, moved to where :meth:`run` reads it."""
+        return x
+
+    # ---- shared --------------------------------------------------------------------------
+
+    def prepare(self, images: np.ndarray):
+        """(B, H, W, C) images (already in the frame) -> a batch in :attr:`input_spec`'s form."""
+        spec = self.input_spec_for(images.dtype)
+        if spec.raw:
+            return self.as_input(np.ascontiguousarray(images))
+        return self.as_input(normalise(images, spec.preprocess, spec.layout, spec.dtype))
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """Scores for a batch of (B, H, W, C) images in the image's dtype -> (B, ...) array."""
-        raise NotImplementedError
+        """Scores of plain (B, H, W, C) images, each bound on its own (a reference face, say)."""
+        images = np.asarray(images)
+        if type(self).bind is not Model.bind:
+            frames = [self.bind(im) for im in images]
+            images = np.stack([im if f is None else f.warp(im) for im, f in zip(images, frames)])
+        return self.run(self.prepare(images))
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Scores for (B, H, W, C) or one (H, W, C) image, batched by ``batch_size``: (B, D)."""
         images = np.asarray(images)
         single = images.ndim == 3
         batch = images[None] if single else images
-        parts = [self._checked(self.predict(batch[i:i + self.batch_size]),
-                               len(batch[i:i + self.batch_size]))
-                 for i in range(0, len(batch), self.batch_size)]
+        step = self.batch_size or max(1, len(batch))
+        parts = [self.checked(self.predict(batch[i:i + step]), len(batch[i:i + step]))
+                 for i in range(0, len(batch), step)]
         scores = np.concatenate(parts) if parts else np.zeros((0, 1))
         return scores[0] if single else scores
 
-    def score_masks(self, masker, masks: np.ndarray) -> np.ndarray:
-        """Scores (B, D) of the images that ``masker`` renders for ``masks`` (B,) uint64."""
-        out = []
-        buf = None
-        for i in range(0, len(masks), self.batch_size):
-            chunk = masks[i:i + self.batch_size]
-            if buf is None or len(buf) != len(chunk):
-                buf = np.empty(masker.output_shape(len(chunk)), masker.image.dtype)
-            masker.render(chunk, out=buf)
-            out.append(self._checked(self.predict_masked(masker, buf), len(chunk)))
-        return np.concatenate(out) if out else np.zeros((0, 1))
-
-    def predict_masked(self, masker, images: np.ndarray) -> np.ndarray:
-        """Scores of (B, H, W, C) images that ``masker`` rendered; default :meth:`predict`.
-
-        An adapter that needs the unmasked image (``masker.image``), e.g. to keep a face
-        alignment fixed across masks, overrides this.
-        """
-        return self.predict(images)
-
-    def _checked(self, scores, batch: int) -> np.ndarray:
+    def checked(self, scores, batch: int, width: int | None = None) -> np.ndarray:
+        """Scores as a finite float64 (batch, D) array; anything else raises ModelError.
+        ``width``: the D the model gave before, which must not change."""
         try:
             s = np.asarray(scores, dtype=np.float64)
         except (TypeError, ValueError) as e:
@@ -75,13 +107,25 @@ class Model:
         if s.ndim != 2 or s.shape[0] != batch:
             raise ModelError(f"{self!r} returned scores of shape {s.shape} for a batch of {batch} "
                              "images; expected (batch, D)")
+        if width is not None and s.shape[1] != width:
+            raise ModelError(f"{self!r} returned {s.shape[1]} scores per image, after {width} "
+                             "for the unmasked image: its output width changed")
         if not np.isfinite(s).all():
             raise ModelError(f"{self!r} returned NaN or inf scores")
         return s
 
+    _checked = checked
+
 
 class CallableModel(Model):
-    """Wraps ``fn(images (B, H, W, C)) -> scores (B, ...)``, any numpy-returning callable.
+    """Wraps ``fn(images (B, H, W, C)) -> scores (B, ...)``, any numpy-returning callable. It is
+    handed rendered images as they are (hwc, the image's dtype).
+
+    Parameters
+    ----------
+    fn : callable
+    batch_size : int or None
+        Most images per call; None (default) calls ``fn`` once per batch it is given.
 
     Examples
     --------
@@ -90,24 +134,28 @@ class CallableModel(Model):
     [[1.0], [1.0]]
     """
 
-    def __init__(self, fn, batch_size: int = 64):
+    def __init__(self, fn, batch_size: int | None = None):
         super().__init__(batch_size)
         if not callable(fn):
-            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+            raise DTypeError(f"model must be callable (or a minplus Model), got "
+                             f"{type(fn).__name__}")
         self.fn = fn
 
-    def predict(self, images):
+    def run(self, batch):
         try:
-            return self.fn(images)
+            return self.fn(batch)
         except Exception as e:  # a model failing mid-search must surface as a typed error
             raise ModelError(f"the model raised {type(e).__name__}: {e}") from e
+
+    predict = run
 
     def __repr__(self):
         return f"CallableModel({getattr(self.fn, '__name__', type(self.fn).__name__)})"
 
 
 def as_model(model, batch_size: int | None = None) -> Model:
-    """A :class:`Model` from an adapter (returned as is) or a plain callable (wrapped)."""
+    """A :class:`Model` from an adapter (returned as is) or a plain callable (wrapped, called
+    once per batch unless ``batch_size`` is given)."""
     if isinstance(model, Model):
         return model
-    return CallableModel(model, batch_size=batch_size or 64)
+    return CallableModel(model, batch_size=batch_size)

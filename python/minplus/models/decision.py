@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import DecisionError
 
 
 class Decision:
@@ -16,10 +16,24 @@ class Decision:
 
     original: np.ndarray | None = None
 
-    def prepare(self, model) -> "Decision":
-        """Called with the model before :meth:`bind`; a decision that needs the model (to embed
-        a reference image, say) uses it here. Returns self."""
+    def reference_images(self) -> list:
+        """Images (H, W, C) whose scores the decision needs before :meth:`bind` (a reference
+        face to embed, say); the driver scores them with the model and hands the scores to
+        :meth:`set_reference_scores`. Default: none."""
+        return []
+
+    def set_reference_scores(self, scores: list) -> "Decision":
+        """Take the scores (D,) of :meth:`reference_images`, in order; returns self."""
         return self
+
+    def prepare(self, model) -> "Decision":
+        """Score :meth:`reference_images` with ``model`` and hand them over; returns self. The
+        decision never calls the model itself: this is the driver's step, for use outside
+        ``explain``."""
+        from .base import as_model
+
+        m = as_model(model)
+        return self.set_reference_scores([m(im[None])[0] for im in self.reference_images()])
 
     def bind(self, original_scores: np.ndarray) -> "Decision":
         """Remember the unmasked image's scores (D,); returns self."""
@@ -40,13 +54,22 @@ class Decision:
         return ""
 
     def __call__(self, scores) -> np.ndarray:
+        """(B, D) scores -> (B,) bool. The answer must be booleans, shaped (B,) or (B, 1) (an
+        elementwise test of (B, 1) scores); anything else raises DecisionError, never coerced."""
         s = np.asarray(scores, dtype=np.float64)
         if len(s) == 0:
             return np.zeros(0, bool)
         out = np.asarray(self.preserved(s.reshape(len(s), -1)))
+        if out.shape == (len(s), 1):
+            out = out[:, 0]
         if out.shape != (len(s),):
-            raise ModelError(f"decision returned shape {out.shape}, expected ({len(s)},)")
-        return out.astype(bool)
+            raise DecisionError(f"decision returned shape {out.shape} for {len(s)} images; "
+                                f"expected ({len(s)},) or ({len(s)}, 1) booleans")
+        if out.dtype != np.bool_:
+            raise DecisionError(f"decision returned dtype {out.dtype} (e.g. {out[0]!r}); expected "
+                                "booleans (True = the decision is preserved), such as "
+                                "scores[:, 0] > 0.5")
+        return out
 
 
 class CallableDecision(Decision):
@@ -54,7 +77,8 @@ class CallableDecision(Decision):
 
     def __init__(self, fn):
         if not callable(fn):
-            raise TypeError(f"decision must be a Decision or a callable, got {type(fn).__name__}")
+            raise DecisionError(f"decision must be a Decision or a callable, got "
+                                f"{type(fn).__name__}")
         self.fn = fn
 
     def preserved(self, scores):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError, TargetError
-from .base import as_model
+from ..errors import ArgumentError, ShapeError, TargetError
 from .decision import Decision
 
 _METRICS = ("euclidean", "cosine")
@@ -45,6 +44,8 @@ class Classification(Decision):
     from_logits : bool, optional
         Whether scores are logits (softmax applied) or probabilities. Default: probabilities if
         the unmasked image's scores are in [0, 1] and sum to 1, else logits.
+    labels : sequence of str, optional
+        Class names, for sentences ("male" rather than "class 1"); one per score.
 
     Examples
     --------
@@ -54,10 +55,11 @@ class Classification(Decision):
     """
 
     def __init__(self, target: int | None = None, factor: float | None = None,
-                 from_logits: bool | None = None):
+                 from_logits: bool | None = None, labels=None):
         if factor is not None and not 0 < factor:
-            raise ValueError(f"factor must be > 0, got {factor}")
+            raise ArgumentError(f"factor must be > 0, got {factor}")
         self.target, self.factor, self.from_logits = target, factor, from_logits
+        self.labels = None if labels is None else [str(x) for x in labels]
 
     def bind(self, original_scores):
         super().bind(original_scores)
@@ -68,11 +70,13 @@ class Classification(Decision):
         self.class_ = _index(int(np.argmax(self.original)) if self.target is None
                              else int(self.target), d, "target")
         top = int(np.argmax(self.original))
+        if self.labels is not None and len(self.labels) != d:
+            raise ShapeError(f"labels has {len(self.labels)} names for {d} class scores")
         if self.factor is None and self.class_ != top:
             # Min+/Min- explain the unmasked image's own decision, which must count as preserved.
-            raise ValueError(f"target={self.class_} is not the unmasked image's decision (its top "
-                             f"class is {top}); pass factor=... to explain class "
-                             f"{self.class_}'s probability, or target=None")
+            raise ArgumentError(f"target={self.class_} is not the unmasked image's decision (its "
+                                f"top class is {top}); pass factor=... to explain class "
+                                f"{self.class_}'s probability, or target=None")
         if self.from_logits is None:
             o = self.original
             self.from_logits = not (o.min() >= 0 and o.max() <= 1 and abs(o.sum() - 1) < 1e-3)
@@ -91,17 +95,24 @@ class Classification(Decision):
         p0 = self.probabilities(self.original)[self.class_]
         return self.probabilities(scores)[:, self.class_] >= self.factor * p0
 
+    def _name(self, k: int) -> str:
+        return f"class {k}" if self.labels is None else repr(self.labels[k])
+
     @property
     def outcome(self):
-        return f"class {self.class_}"
+        return f"class {self.class_}" if self.labels is None else \
+            f"the answer {self.labels[self.class_]!r}"
 
     def describe(self, scores):
         p = self.probabilities(np.asarray(scores, np.float64).reshape(-1))
         if self.factor is None:
-            return f"top class {int(np.argmax(p))}, p={p[self.class_]:.2f}"
+            top = int(np.argmax(p))
+            if self.labels is None:
+                return f"top class {top}, p={p[self.class_]:.2f}"
+            return f"top {self._name(top)}, p({self.labels[self.class_]})={p[self.class_]:.2f}"
         p0 = self.probabilities(self.original)[self.class_]
         rel = ">=" if p[self.class_] >= self.factor * p0 else "<"
-        return f"p(class {self.class_}) {p[self.class_]:.2f} {rel} {self.factor:g} x {p0:.2f}"
+        return f"p({self._name(self.class_)}) {p[self.class_]:.2f} {rel} {self.factor:g} x {p0:.2f}"
 
 
 class Threshold(Decision):
@@ -127,9 +138,9 @@ class Threshold(Decision):
         self.index = _index(self.index, len(self.original))
         v = self.original[self.index]
         if not self._side(v):
-            raise ValueError(f"the unmasked image's score {v:.4g} is not "
-                             f"{'>=' if self.above else '<'} {self.t:g}: nothing to preserve "
-                             f"(use above={not self.above})")
+            raise ArgumentError(f"the unmasked image's score {v:.4g} is not "
+                                f"{'>=' if self.above else '<'} {self.t:g}: nothing to preserve "
+                                f"(use above={not self.above})")
         return self
 
     def preserved(self, scores):
@@ -156,7 +167,8 @@ class Verification(Decision):
     Parameters
     ----------
     reference : ndarray
-        An embedding (D,), or an image (H, W[, C]) that :meth:`prepare` embeds with the model.
+        An embedding (D,), or an image (H, W[, C]) that the driver (``explain``, or
+        :meth:`~minplus.models.Decision.prepare`) embeds with the model.
     threshold : float
         Match when distance <= threshold (0.6 for dlib's descriptor with "euclidean").
     metric : {"euclidean", "cosine"}
@@ -171,7 +183,7 @@ class Verification(Decision):
 
     def __init__(self, reference, threshold: float = 0.6, metric: str = "euclidean"):
         if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
+            raise ArgumentError(f"metric must be one of {_METRICS}, got {metric!r}")
         ref = np.asarray(reference)
         if ref.ndim not in (1, 2, 3) or ref.size == 0:
             raise ShapeError(f"reference must be an embedding (D,) or an image (H, W[, C]), "
@@ -181,10 +193,14 @@ class Verification(Decision):
         self.threshold, self.metric = float(threshold), metric
         self.match: bool | None = None
 
-    def prepare(self, model):
-        if self.embedding is None:
-            image = self.reference[:, :, None] if self.reference.ndim == 2 else self.reference
-            self.embedding = as_model(model)(image[None])[0]
+    def reference_images(self) -> list:
+        if self.embedding is not None:
+            return []
+        return [self.reference[:, :, None] if self.reference.ndim == 2 else self.reference]
+
+    def set_reference_scores(self, scores: list):
+        if scores:
+            self.embedding = np.asarray(scores[0], np.float64).reshape(-1)
         return self
 
     def distance(self, scores) -> np.ndarray:
@@ -239,7 +255,7 @@ class Regression(Decision):
 
     def __init__(self, tolerance: float, index: int | None = None):
         if not tolerance >= 0:
-            raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+            raise ArgumentError(f"tolerance must be >= 0, got {tolerance}")
         self.tolerance, self.index = float(tolerance), index
 
     def bind(self, original_scores):

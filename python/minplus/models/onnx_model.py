@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from ..errors import ModelError
-from .tensor_model import TensorModel, as_preprocess
+from ..errors import ArgumentError, ArgumentTypeError, ModelError, ShapeError
+from .tensor_model import TensorModel, as_input_size, as_preprocess
 
 _LAYOUTS = ("nchw", "nhwc")
 
@@ -29,6 +29,10 @@ class OnnxModel(TensorModel):
         the last run padded.
     output : int or str
         Which output holds the scores (default: the first).
+    input_size : int, (h, w) or "graph", optional
+        The spatial size the network takes ("graph": the fixed size its input declares):
+        images of another size are resized to it (a declared frame, so masks can be rendered
+        straight at this size: ``render="frame"``).
     providers : list of str, optional
         onnxruntime execution providers (default: CPU).
 
@@ -44,38 +48,52 @@ class OnnxModel(TensorModel):
     """
 
     def __init__(self, model, preprocess=None, layout: str = "nchw", batch_size: int = 64,
-                 output=0, providers=None):
+                 output=0, providers=None, input_size=None):
         import onnxruntime as ort
 
         if layout not in _LAYOUTS:
-            raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
+            raise ArgumentError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
         if isinstance(model, ort.InferenceSession):
             self.session = model
         elif isinstance(model, (str, os.PathLike, bytes)):
             if not isinstance(model, bytes) and not os.path.isfile(model):
                 raise FileNotFoundError(f"no ONNX file at {os.fspath(model)!r}")
+            # minplus renders on the same cores between runs: spinning intra-op threads would
+            # take them from the OpenMP kernels (a ready session keeps its own options)
+            options = ort.SessionOptions()
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.session = ort.InferenceSession(
-                model if isinstance(model, bytes) else os.fspath(model),
+                model if isinstance(model, bytes) else os.fspath(model), sess_options=options,
                 providers=providers or ["CPUExecutionProvider"])
         else:
-            raise TypeError("model must be a path, the bytes of an .onnx file or an "
-                            f"onnxruntime.InferenceSession, got {type(model).__name__}")
+            raise ArgumentTypeError("model must be a path, the bytes of an .onnx file or an "
+                                    f"onnxruntime.InferenceSession, got {type(model).__name__}")
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
-            raise ValueError(f"the ONNX model has {len(inputs)} inputs; OnnxModel needs exactly 1 "
-                             "image input")
+            raise ArgumentError(f"the ONNX model has {len(inputs)} inputs; OnnxModel needs "
+                                "exactly 1 image input")
         self.input = inputs[0]
         names = [o.name for o in self.session.get_outputs()]
         self.output = names[output] if isinstance(output, int) else output
         if self.output not in names:
-            raise ValueError(f"output {output!r} is not one of the model's outputs {names}")
+            raise ArgumentError(f"output {output!r} is not one of the model's outputs {names}")
         self.dtype = np.float16 if self.input.type == "tensor(float16)" else np.float32
         fixed = self.input.shape[0] if isinstance(self.input.shape[0], int) else None
         # A fixed batch dimension decides how many images go in each run.
         self.fixed_batch = fixed
         super().__init__(fixed or batch_size)
         self.layout = layout
-        self.preprocess = as_preprocess(preprocess)
+        self.preprocess = None if preprocess is None else as_preprocess(preprocess)
+        if isinstance(input_size, str):
+            if input_size != "graph":
+                raise ShapeError(f"input_size must be an int, (h, w), 'graph' or None, got "
+                                 f"{input_size!r}")
+            dims = self.input.shape[2:4] if layout == "nchw" else self.input.shape[1:3]
+            if not all(isinstance(d, int) for d in dims):
+                raise ShapeError(f"input_size='graph' needs fixed spatial dimensions; the graph "
+                                 f"declares {self.input.shape}")
+            input_size = tuple(dims)
+        self.input_size = as_input_size(input_size)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         n = len(x)

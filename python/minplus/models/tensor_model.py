@@ -7,61 +7,33 @@ and to :func:`normalise` (plain images given to ``predict``), so both paths feed
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .base import Model
+from ..errors import ShapeError
+from .input_spec import (Frame, InputSpec, Preprocess, as_preprocess, normalise,  # noqa: F401
+                         resolve_preprocess)
 
 
-class Preprocess(NamedTuple):
-    """``(x * scale - mean) / std`` per channel; ``mean`` and ``std`` are tuples or scalars."""
-
-    scale: float = 1.0
-    mean: tuple | float = 0.0
-    std: tuple | float = 1.0
-
-
-def as_preprocess(preprocess) -> Preprocess:
-    """A :class:`Preprocess` from None (identity), a Preprocess or a (scale, mean, std) tuple.
+def as_input_size(value) -> tuple | None:
+    """None, or an (h, w) tuple of positive ints from an int or a pair.
 
     Examples
     --------
-    >>> as_preprocess((1 / 255, (0.5, 0.5, 0.5), 0.25)).std
-    0.25
-    >>> as_preprocess(None)
-    Preprocess(scale=1.0, mean=0.0, std=1.0)
+    >>> as_input_size(32), as_input_size((64, 48)), as_input_size(None)
+    ((32, 32), (64, 48), None)
     """
-    if preprocess is None:
-        return Preprocess()
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
     try:
-        scale, mean, std = preprocess
+        h, w = pair
     except (TypeError, ValueError):
-        raise ValueError("preprocess must be None or a (scale, mean, std) tuple, "
-                         f"got {preprocess!r}") from None
-    std_arr = np.asarray(std, np.float64)
-    if not np.isfinite(std_arr).all() or (std_arr == 0).any():
-        raise ValueError(f"preprocess std must be finite and non-zero, got {std!r}")
-    return Preprocess(float(scale), mean, std)
-
-
-def normalise(images: np.ndarray, preprocess: Preprocess, layout: str = "nchw",
-              dtype=np.float32) -> np.ndarray:
-    """(B, H, W, C) images -> normalised float array, (B, C, H, W) for "nchw" or as is for "nhwc".
-
-    Examples
-    --------
-    >>> x = normalise(np.full((1, 2, 2, 3), 255, np.uint8), Preprocess(1 / 255, 0.5, 0.5))
-    >>> x.shape, float(x.max())
-    ((1, 3, 2, 2), 1.0)
-    """
-    c = images.shape[-1]
-    mean = np.broadcast_to(np.asarray(preprocess.mean, np.float32), (c,))
-    std = np.broadcast_to(np.asarray(preprocess.std, np.float32), (c,))
-    x = (images.astype(np.float32) * np.float32(preprocess.scale) - mean) / std
-    if layout == "nchw":
-        x = x.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(x, dtype=dtype)
+        raise ShapeError(f"input_size must be an int or an (h, w) pair, got {value!r}") from None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+               for v in (h, w)):
+        raise ShapeError(f"input_size must hold positive ints, got {value!r}")
+    return int(h), int(w)
 
 
 class TensorModel(Model):
@@ -72,9 +44,17 @@ class TensorModel(Model):
     ``_as_input(array)`` (a host array moved there) and ``_run(x) -> (B, D)`` scores.
     """
 
-    preprocess: Preprocess = Preprocess()
+    preprocess: Preprocess | None = None  # None: the one policy, resolve_preprocess
     layout: str = "nchw"
     dtype = np.float32
+    input_size: tuple | None = None  # (h, w) the network takes; images are resized to it
+
+    def bind(self, image):
+        """A resize frame to :attr:`input_size` when the network takes another size than the
+        image's; None otherwise."""
+        if self.input_size is None or tuple(image.shape[:2]) == self.input_size:
+            return None
+        return Frame.resize(image.shape[:2], self.input_size)
 
     def _input_buffer(self, shape: tuple):
         raise NotImplementedError
@@ -85,20 +65,23 @@ class TensorModel(Model):
     def _run(self, x) -> np.ndarray:
         raise NotImplementedError
 
-    def predict(self, images):
-        return self._run(self._as_input(
-            normalise(np.asarray(images), self.preprocess, self.layout, self.dtype)))
+    @property
+    def input_spec(self) -> InputSpec:
+        """The input for uint8 images (see :meth:`input_spec_for`)."""
+        return self.input_spec_for(np.uint8)
 
-    def score_masks(self, masker, masks):
-        if self.layout != "nchw":  # the kernel normalises into nchw only
-            return super().score_masks(masker, masks)
-        p = self.preprocess
-        out, buf = [], None
-        for i in range(0, len(masks), self.batch_size):
-            chunk = masks[i:i + self.batch_size]
-            if buf is None or len(buf) != len(chunk):
-                buf = self._input_buffer(masker.output_shape(len(chunk), "nchw"))
-            masker.render(chunk, out=buf, layout="nchw", dtype=self.dtype,
-                          scale=p.scale, mean=p.mean, std=p.std)
-            out.append(self._checked(self._run(buf), len(chunk)))
-        return np.concatenate(out) if out else np.zeros((0, 1))
+    def input_spec_for(self, dtype) -> InputSpec:
+        return InputSpec(self.layout, self.dtype, resolve_preprocess(self.preprocess, dtype),
+                         self._device_type())
+
+    def _device_type(self) -> str:
+        return "cpu"
+
+    def input_buffer(self, shape, dtype):
+        return self._input_buffer(shape)
+
+    def as_input(self, x):
+        return self._as_input(x)
+
+    def run(self, batch):
+        return self._run(batch)

@@ -1,16 +1,16 @@
 """TorchModel: a ``torch.nn.Module`` as a black box, fed by the fused nchw masking kernel.
 
-``score_masks`` renders each chunk of masks straight into the model's input tensor (a CPU
-tensor through its numpy view, or the CUDA tensor itself), normalisation fused in: no copy
-between the masker and the network.
+It declares an nchw float input with its preprocess on its device; the evaluation loop renders
+each chunk of masks straight into its input tensor (a CPU tensor through its numpy view, or the
+CUDA tensor itself), normalisation fused in: no copy between the masker and the network.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DeviceError, ModelError
-from .tensor_model import TensorModel, as_preprocess
+from ..errors import ArgumentTypeError, DeviceError, ModelError
+from .tensor_model import TensorModel, as_input_size, as_preprocess
 
 
 class TorchModel(TensorModel):
@@ -24,11 +24,16 @@ class TorchModel(TensorModel):
     preprocess : (scale, mean, std) or None
         Input normalisation ``(x * scale - mean) / std`` per channel, applied to the raw pixel
         values (e.g. ``(1 / 255, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))`` for ImageNet).
-        None feeds the raw values as float.
+        None is minplus's one preprocess policy
+        (:func:`~minplus.models.input_spec.resolve_preprocess`, shared with the white-box
+        methods): uint8 images scaled to [0, 1], float images as they are.
     device : str or torch.device
         Where the module runs; on "cuda" masked images are rendered on the GPU, into the input.
     batch_size : int
         Most images per forward pass.
+    input_size : int or (h, w), optional
+        The spatial size the network takes: images of another size are resized to it (a
+        declared frame, so masks can be rendered straight at this size: ``render="frame"``).
 
     Examples
     --------
@@ -39,20 +44,43 @@ class TorchModel(TensorModel):
     (3, 2)
     """
 
-    def __init__(self, module, preprocess=None, device="cpu", batch_size: int = 64):
+    def __init__(self, module, preprocess=None, device="cpu", batch_size: int = 64,
+                 input_size=None):
         super().__init__(batch_size)
         import torch
 
         if not isinstance(module, torch.nn.Module):
-            raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+            raise ArgumentTypeError(f"module must be a torch.nn.Module, got "
+                                    f"{type(module).__name__}")
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise DeviceError(f"device {device!r} requested but torch sees no CUDA device")
         self.module = module.to(self.device).eval()
-        self.preprocess = as_preprocess(preprocess)
+        self.preprocess = None if preprocess is None else as_preprocess(preprocess)
+        self.input_size = as_input_size(input_size)
         param = next(iter(module.parameters()), None)
         self.dtype = np.float16 if param is not None and param.dtype == torch.float16 \
             else np.float32
+
+    @classmethod
+    def from_onnx(cls, path, preprocess=None, **options):
+        """A TorchModel of an ONNX file converted by :func:`minplus.models.onnx_to_torch`, so
+        the white-box methods run on it (its ``module``); ``preprocess`` and the other options
+        (``device``, ``batch_size``, ...) as the constructor's.
+
+        Examples
+        --------
+        >>> from minplus.models.age_gender import model_path, preprocess_of
+        >>> m = TorchModel.from_onnx(model_path("gender"), preprocess=preprocess_of("gender"))
+        >>> m(np.zeros((2, 32, 32, 3), np.uint8)).shape
+        (2, 2)
+        """
+        from .onnx_torch import onnx_to_torch
+
+        return cls(onnx_to_torch(path), preprocess=preprocess, **options)
+
+    def _device_type(self) -> str:
+        return self.device.type
 
     def _input_buffer(self, shape):
         import torch

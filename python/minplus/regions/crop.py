@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class FaceCrop:
         if int(size) < 32:
             raise ShapeError(f"size must be >= 32 pixels, got {size}")
         if not margin >= 0:
-            raise ValueError(f"margin must be >= 0, got {margin}")
+            raise ArgumentError(f"margin must be >= 0, got {margin}")
         pts = np.asarray(outline, np.float64).reshape(-1, 2)
         ax = np.array([1.0, 0.0]) if axis is None else np.asarray(axis, np.float64)
         ax = ax / np.hypot(*ax)

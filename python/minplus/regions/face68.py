@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from .region_map import RegionMap
 
 FINE_NAMES = ("forehead", "right_eyebrow", "left_eyebrow", "right_eye", "left_eye", "nose",
@@ -74,7 +74,7 @@ def check_landmarks(landmarks) -> np.ndarray:
     if pts.shape != (68, 2):
         raise ShapeError(f"landmarks must be (68, 2) (x, y) points, got shape {pts.shape}")
     if not np.isfinite(pts).all():
-        raise ValueError("landmarks contain NaN or inf")
+        raise ArgumentError("landmarks contain NaN or inf")
     return pts
 
 
@@ -84,7 +84,7 @@ def face_frame(landmarks) -> tuple[np.ndarray, np.ndarray, float]:
     d = p[LEFT_EYE].mean(0) - p[RIGHT_EYE].mean(0)
     s = float(np.hypot(*d))
     if s < 1e-6:
-        raise ValueError("landmarks are degenerate: both eye centres coincide")
+        raise ArgumentError("landmarks are degenerate: both eye centres coincide")
     r = d / s
     return r, np.array([r[1], -r[0]]), s
 
@@ -201,7 +201,7 @@ def face_labels(landmarks, shape, granularity: str = "coarse", context: str = "k
     from scipy import ndimage
 
     if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
+        raise ArgumentError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
     h, w = (int(v) for v in shape)
     polys = face_polygons(landmarks)
     fine = np.full((h, w), -1, np.int32)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import FaceNotFoundError
+from ..errors import ArgumentError, FaceNotFoundError
 from .image_input import as_rgb_uint8
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -127,9 +127,56 @@ def pick_face(boxes: list[FaceBox], face_index: int | None, name: str) -> FaceBo
     """
     if not boxes:
         raise FaceNotFoundError(f"no face found in {name} (faces smaller than ~40 px need "
-                                "upsample=2; profile faces are not detected)")
+                                "upsample=2; profile faces are not detected; an image that is "
+                                "already a face crop takes face_box='full')")
     index = 0 if face_index is None else int(face_index)
     if not -len(boxes) <= index < len(boxes):
         raise FaceNotFoundError(f"{name} has {len(boxes)} face(s); face_index={face_index} "
                                 "is out of range")
     return boxes[index]
+
+
+FACE_BOXES = ("detect", "full", "auto")
+
+
+def image_box(shape) -> FaceBox:
+    """The whole image of ``shape`` (H, W[, C]) as a face box (score 0: nothing was detected)."""
+    return FaceBox(0, 0, int(shape[1]), int(shape[0]), 0.0)
+
+
+def locate_face(image, face_box: str = "detect", face_index: int | None = None,
+                upsample: int = 1, name: str = "image") -> tuple[FaceBox, int]:
+    """The box to fit the landmarks in, and how many faces the detector found.
+
+    Datasets such as LFW ship face crops in which the detector finds nothing; the landmark
+    predictors still fit such a face when given the whole image as its box.
+
+    Parameters
+    ----------
+    image : (H, W[, C]) ndarray
+        As :func:`detect_faces` takes it.
+    face_box : {"detect", "full", "auto"}
+        "detect": the detected face ``face_index`` (FaceNotFoundError when there is none);
+        "full": the whole image, without detecting (for images that are already face crops);
+        "auto": the detected face, or the whole image when the detector finds none.
+    face_index, upsample, name :
+        As :func:`pick_face` and :func:`detect_faces`.
+
+    Returns
+    -------
+    (FaceBox, int)
+        The box, and the number of detected faces (0 when the whole image is the box).
+
+    Examples
+    --------
+    >>> locate_face(np.zeros((40, 50, 3), np.uint8), "full")
+    (FaceBox(left=0, top=0, right=50, bottom=40, score=0.0), 0)
+    """
+    if face_box not in FACE_BOXES:
+        raise ArgumentError(f"face_box must be one of {FACE_BOXES}, got {face_box!r}")
+    if face_box == "full":
+        return image_box(np.shape(image)), 0
+    boxes = detect_faces(image, upsample, name)
+    if not boxes and face_box == "auto":
+        return image_box(np.shape(image)), 0
+    return pick_face(boxes, face_index, name), len(boxes)

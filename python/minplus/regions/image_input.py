@@ -3,7 +3,7 @@
 * (H, W) grayscale and (H, W, 1) are repeated to three channels; (H, W, 4) RGBA drops alpha
   (no compositing: the colour channels are taken as they are).
 * uint8 is taken as is. Floating-point images must lie in [0, 1] and are mapped to uint8 by
-  ``round(x * 255)``; NaN/inf or values outside [0, 1] raise ValueError.
+  ``round(x * 255)``; NaN/inf or values outside [0, 1] raise ArgumentError (a ValueError).
 * Other dtypes (bool, int16, uint16, ...) raise DTypeError: convert them first.
 * Images smaller than ``MIN_SIZE`` pixels on a side raise ShapeError: no face detector or
   region parser can work on them (upscale them first if that is really meant).
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..arguments import integer
+from ..errors import ArgumentError, DTypeError, ShapeError
 
 MIN_SIZE = 32
 
@@ -49,18 +50,20 @@ def as_rgb_uint8(image, name: str = "image", min_size: int = MIN_SIZE,
     if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
         raise ShapeError(f"{name} must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) (RGBA), "
                          f"got shape {image.shape}")
-    if min(image.shape[:2]) < min_size:
+    if image.size == 0:
+        raise ShapeError(f"{name} is empty: shape {image.shape}")
+    if min(image.shape[:2]) < integer("min_size", min_size, lo=0):
         raise ShapeError(f"{name} is too small: shape {image.shape[:2]}, need at least "
                          f"{min_size} x {min_size} pixels")
     if image.dtype.kind == "f":
         if clip:
             image = np.clip(np.nan_to_num(image), 0.0, 1.0)
         elif not np.isfinite(image).all():
-            raise ValueError(f"{name} contains NaN or inf")
+            raise ArgumentError(f"{name} contains NaN or inf")
         lo, hi = float(image.min()), float(image.max())
         if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"float {name} must lie in [0, 1], found values in [{lo:g}, {hi:g}] "
-                             "(divide by 255, or pass uint8)")
+            raise ArgumentError(f"float {name} must lie in [0, 1], found values in "
+                                f"[{lo:g}, {hi:g}] (divide by 255, or pass uint8)")
         image = np.round(image * 255.0).astype(np.uint8)
     elif image.dtype != np.uint8:
         raise DTypeError(f"{name} must be uint8 or float in [0, 1], got dtype {image.dtype}")

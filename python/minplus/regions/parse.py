@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from .crop import FaceCrop
 from .face68 import face_frame, face_labels, face_outline
-from .faces import FaceBox, detect_faces, face_landmarks, pick_face
+from .faces import FaceBox, face_landmarks, locate_face, pick_face
 from .from_labels import labels_regions
 from .grid import grid_regions
 from .image_input import as_rgb_uint8
@@ -51,7 +51,8 @@ class ParsedImage:
     box : FaceBox or None
         The parsed face's detection box, in photo coordinates.
     n_faces : int
-        How many faces the detector found (0 for non-face parsers).
+        How many faces the detector found (0 for non-face parsers, and when the whole image
+        was taken as the face box, ``face_box="full"``).
     """
 
     image: np.ndarray
@@ -73,7 +74,8 @@ class ParsedImage:
 
 def parse_regions(image, regions="face68", *, face_index: int | None = None,
                   name: str = "image", crop: bool = True, size: int = 256, margin: float = 0.25,
-                  align: bool = True, upsample: int = 1, context: str = "keep") -> ParsedImage:
+                  align: bool = True, upsample: int = 1, context: str = "keep",
+                  face_box: str = "detect") -> ParsedImage:
     """Split ``image`` into named regions.
 
     Parameters
@@ -103,6 +105,11 @@ def parse_regions(image, regions="face68", *, face_index: int | None = None,
         dlib detector upsampling (1 finds faces down to about 40 px across).
     context : {"keep", "mask"}
         Context policy of the RegionMap built by a parser (ignored for a given RegionMap).
+    face_box : {"detect", "full", "auto"}
+        Where "face68" fits the landmarks: the detected face ("detect"), the whole image
+        ("full": for images that are already face crops, such as LFW's, in which the detector
+        finds nothing), or the detected face with the whole image as the fallback ("auto").
+        See :func:`~minplus.regions.faces.locate_face`. The mediapipe parsers detect only.
 
     Returns
     -------
@@ -142,7 +149,7 @@ def parse_regions(image, regions="face68", *, face_index: int | None = None,
         backend, granularity = face[spec]
         return _parse_face(image, backend, granularity, face_index=face_index, name=name,
                            crop=crop, size=size, margin=margin, align=align, upsample=upsample,
-                           context=context)
+                           context=context, face_box=face_box)
     grid = re.fullmatch(r"grid:(\d+)(?:x(\d+))?", spec)
     if grid:
         _check_plain_image(image, name)
@@ -154,8 +161,8 @@ def parse_regions(image, regions="face68", *, face_index: int | None = None,
         _check_plain_image(image, name)
         rm = superpixel_regions(image, int(slic.group(1) or 32))
         return ParsedImage(image, _with_context(rm, context), name)
-    raise ValueError(f"unknown regions spec {regions!r}; expected one of {SPECS}, a RegionMap "
-                     "or (labels, names)")
+    raise ArgumentError(f"unknown regions spec {regions!r}; expected one of {SPECS}, a "
+                        "RegionMap or (labels, names)")
 
 
 def _check_plain_image(image, name):
@@ -171,23 +178,26 @@ def _with_context(rm: RegionMap, context: str) -> RegionMap:
 
 
 def _parse_face(image, backend, granularity, *, face_index, name, crop, size, margin, align,
-                upsample, context) -> ParsedImage:
+                upsample, context, face_box="detect") -> ParsedImage:
     rgb = as_rgb_uint8(image, name)
     if backend == "dlib":
-        boxes = detect_faces(rgb, upsample=upsample, name=name)
-        box = pick_face(boxes, face_index, name)
+        box, n_faces = locate_face(rgb, face_box, face_index, upsample, name)
         pts = face_landmarks(rgb, box)
     else:
+        if face_box != "detect":
+            raise ArgumentError(f"face_box={face_box!r} needs the dlib parser ('face68'); the "
+                                "mediapipe parsers detect the face themselves")
         from .mediapipe_parser import mediapipe_faces
 
         found = mediapipe_faces(rgb)
         boxes = [b for b, _ in found]
         box = pick_face(boxes, face_index, name)
         pts = found[boxes.index(box)][1]
+        n_faces = len(boxes)
     chip, fc = rgb, None
     if crop:
         axis = face_frame(pts)[0] if align else None
         fc = FaceCrop.around(face_outline(pts), rgb.shape, size=size, margin=margin, axis=axis)
         chip, pts = fc.apply(rgb), fc.to_chip(pts)
     rm = face_labels(pts, chip.shape[:2], granularity, context=context)
-    return ParsedImage(chip, rm, name, landmarks=pts, crop=fc, box=box, n_faces=len(boxes))
+    return ParsedImage(chip, rm, name, landmarks=pts, crop=fc, box=box, n_faces=n_faces)

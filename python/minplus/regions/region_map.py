@@ -12,7 +12,7 @@ import base64
 import numpy as np
 
 from ..core import MAX_REGIONS
-from ..errors import DTypeError, RegionError, ShapeError
+from ..errors import ArgumentError, DTypeError, RegionError, ShapeError
 
 CONTEXT_POLICIES = ("keep", "mask")
 
@@ -51,7 +51,7 @@ class RegionMap:
         self.names = _check_names(names)
         self.labels = _check_labels(labels, self.n)
         if context not in CONTEXT_POLICIES:
-            raise ValueError(f"context must be one of {CONTEXT_POLICIES}, got {context!r}")
+            raise ArgumentError(f"context must be one of {CONTEXT_POLICIES}, got {context!r}")
         self.context = context
         self.soft_weights = None if soft_weights is None else _check_weights(
             soft_weights, (self.n,) + self.shape)
@@ -174,7 +174,7 @@ class RegionMap:
             rle = np.asarray(data["labels_rle"], np.int64).reshape(-1, 2)
             names, context = data["names"], data.get("context", "keep")
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a RegionMap dict ({exc})") from None
+            raise ArgumentError(f"not a RegionMap dict ({exc})") from None
         if (rle[:, 1] < 0).any() or rle[:, 1].sum() != h * w:
             raise ShapeError(f"labels_rle covers {int(rle[:, 1].sum())} pixels, shape {(h, w)} "
                              f"has {h * w}")
@@ -238,5 +238,5 @@ def _check_weights(weights, shape) -> np.ndarray:
     if weights.shape != shape:
         raise ShapeError(f"soft_weights has shape {weights.shape}, expected (n, H, W) = {shape}")
     if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError("soft_weights must be finite and >= 0")
+        raise ArgumentError("soft_weights must be finite and >= 0")
     return np.ascontiguousarray(weights)

@@ -224,7 +224,7 @@ def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=
 
 def result_record(records, meta=None) -> dict:
     """The whole result.json: the run's metadata and one record per explanation."""
-    from .. import __version__
+    from .._version import __version__
 
     return {"minplus_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

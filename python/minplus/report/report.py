@@ -10,6 +10,7 @@ from typing import NamedTuple
 from ..viz import data_uri
 from .pictures import explanation_pictures, picture_files
 from .record import GENERAL_LIMITATIONS, explanation_record, result_record
+from ..errors import ArgumentError
 
 TEMPLATE = "report.html.j2"
 
@@ -30,7 +31,7 @@ def _per_explanation(value, single: bool, k: int, name: str) -> list:
         return [value]
     value = [None] * k if value is None else list(value)
     if len(value) != k:
-        raise ValueError(f"{name} has {len(value)} entries for {k} explanations")
+        raise ArgumentError(f"{name} has {len(value)} entries for {k} explanations")
     return value
 
 
@@ -76,13 +77,13 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
     single = hasattr(explanations, "image")
     exps = [explanations] if single else list(explanations)
     if not exps:
-        raise ValueError("build_report needs at least one explanation")
+        raise ArgumentError("build_report needs at least one explanation")
     k = len(exps)
     maps = [list(m or ()) for m in _per_explanation(saliency_maps, single, k, "saliency_maps")]
     mets = [m or {} for m in _per_explanation(metrics, single, k, "metrics")]
     titles = list(titles) if titles is not None else [f"decision {i + 1}" for i in range(k)]
     if len(titles) != k:
-        raise ValueError(f"titles has {len(titles)} entries for {k} explanations")
+        raise ArgumentError(f"titles has {len(titles)} entries for {k} explanations")
     views = []
     for exp, title, smaps, mvals in zip(exps, titles, maps, mets):
         record = explanation_record(exp, title, smaps, mvals, meta)

@@ -1,6 +1,7 @@
-"""The schema of result.json, and a small validator for it (no jsonschema dependency).
+"""The schema of result.json, as a JSON Schema file shipped with the package, and its validator.
 
-result.json::
+``result.schema.json`` (JSON Schema draft 2020-12, next to this module) is the format's one
+definition; any tool can validate a result.json with it. Its shape::
 
     {
       "minplus_version": str,
@@ -29,94 +30,70 @@ result.json::
       ]
     }
 
-Every key shown is required and no other key is allowed, so a change of format is a change here.
+Every key shown is required and no other key is allowed, so a change of format is a change there.
 """
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 
-class Nullable:
-    """``spec`` or null."""
+from ..errors import ArgumentError, MissingDependencyError
 
-    def __init__(self, spec):
-        self.spec = spec
+SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
+RESULT_SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+EXPLANATION_SCHEMA = RESULT_SCHEMA["$defs"]["explanation"]
 
-
-class MapOf:
-    """An object with any string keys, each value matching ``spec``."""
-
-    def __init__(self, spec):
-        self.spec = spec
-
-
-class Pair:
-    """A list of exactly two items matching ``spec``."""
-
-    def __init__(self, spec):
-        self.spec = spec
+_EXPECTED = {"object": "an object", "array": "an array", "integer": "an integer",
+             "number": "a number", "string": "str", "null": "null"}
 
 
-NUMBER = Nullable(float)
-REGION_SET = {"regions": [str], "mask": int, "evidence": str, "sentence": str}
-SALIENCY = {"method": str, "target": str, "score": NUMBER, "evaluations": int, "seconds": NUMBER}
-EXPLANATION_SCHEMA = {
-    "title": str, "image_shape": Pair(int), "model": str,
-    "decision": {"rule": str, "outcome": str, "original": str},
-    "regions": {"parser": str, "names": [str], "context": str},
-    "baseline": str, "mode": str, "mode_meaning": str, "proven": str,
-    "min_plus": [REGION_SET], "min_minus": [REGION_SET], "summary": [str],
-    "queries": int, "seconds": NUMBER, "timings": MapOf(NUMBER), "limitations": [str],
-    "saliency": [SALIENCY], "metrics": MapOf(MapOf(NUMBER)),
-}
-RESULT_SCHEMA = {"minplus_version": str, "created": str, "meta": MapOf(str),
-                 "explanations": [EXPLANATION_SCHEMA]}
+@lru_cache(maxsize=1)
+def _validator():
+    try:
+        import jsonschema
+    except ImportError:
+        raise MissingDependencyError("validating result.json needs jsonschema: pip install "
+                                     "'minplus[viz]'") from None
+    cls = jsonschema.validators.validator_for(RESULT_SCHEMA)
+    cls.check_schema(RESULT_SCHEMA)
+    return cls(RESULT_SCHEMA)
 
 
-def _check(value, spec, path: str) -> None:
-    if isinstance(spec, Nullable):
-        if value is not None:
-            _check(value, spec.spec, path)
-    elif isinstance(spec, dict):
-        if not isinstance(value, dict):
-            raise ValueError(f"{path}: expected an object, got {type(value).__name__}")
-        missing, extra = set(spec) - set(value), set(value) - set(spec)
-        if missing or extra:
-            raise ValueError(f"{path}: missing keys {sorted(missing)}, unexpected keys "
-                             f"{sorted(extra)}")
-        for key, sub in spec.items():
-            _check(value[key], sub, f"{path}.{key}")
-    elif isinstance(spec, MapOf):
-        if not isinstance(value, dict):
-            raise ValueError(f"{path}: expected an object, got {type(value).__name__}")
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(f"{path}: key {key!r} is not a string")
-            _check(item, spec.spec, f"{path}.{key}")
-    elif isinstance(spec, (list, Pair)):
-        item_spec = spec[0] if isinstance(spec, list) else spec.spec
-        if not isinstance(value, list):
-            raise ValueError(f"{path}: expected an array, got {type(value).__name__}")
-        if isinstance(spec, Pair) and len(value) != 2:
-            raise ValueError(f"{path}: expected 2 items, got {len(value)}")
-        for i, item in enumerate(value):
-            _check(item, item_spec, f"{path}[{i}]")
-    elif spec is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{path}: expected a number, got {type(value).__name__}")
-    elif spec is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{path}: expected an integer, got {type(value).__name__}")
-    elif not isinstance(value, spec):
-        raise ValueError(f"{path}: expected {spec.__name__}, got {type(value).__name__}")
+def _path(error) -> str:
+    return "result" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                              for p in error.absolute_path)
+
+
+def _message(error) -> str:
+    """One jsonschema error in the words of the path it concerns: what was expected, got."""
+    value, schema = error.instance, error.schema
+    if error.validator in ("required", "additionalProperties") and "properties" in schema:
+        missing = sorted(set(schema.get("required", ())) - set(value))
+        extra = sorted(set(value) - set(schema["properties"]))
+        return f"missing keys {missing}, unexpected keys {extra}"
+    if error.validator == "type":
+        kinds = error.validator_value
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        want = " or ".join(_EXPECTED.get(k, k) for k in kinds)
+        return f"expected {want}, got {type(value).__name__}"
+    if error.validator in ("minItems", "maxItems") and isinstance(value, list):
+        exact = schema.get("minItems") == schema.get("maxItems")
+        bound = "" if exact else ("at least " if error.validator == "minItems" else "at most ")
+        return f"expected {bound}{error.validator_value} items, got {len(value)}"
+    return error.message
 
 
 def validate_result(data: dict) -> dict:
-    """Check a parsed result.json against :data:`RESULT_SCHEMA`; returns it unchanged.
+    """Check a parsed result.json against ``result.schema.json``; returns it unchanged.
 
     Raises
     ------
-    ValueError
-        Naming the first offending path, e.g. ``result.explanations[0].queries``.
+    ArgumentError
+        (a ValueError) naming the first offending path, e.g. ``result.explanations[0].queries``.
+    MissingDependencyError
+        jsonschema is not installed (it comes with the viz extra).
 
     Examples
     --------
@@ -126,7 +103,9 @@ def validate_result(data: dict) -> dict:
     >>> validate_result({"minplus_version": 1})
     Traceback (most recent call last):
     ...
-    ValueError: result: missing keys ['created', 'explanations', 'meta'], unexpected keys []
+    minplus.errors.ArgumentError: result: missing keys ['created', 'explanations', 'meta'], ...
     """
-    _check(data, RESULT_SCHEMA, "result")
+    error = next(iter(_validator().iter_errors(data)), None)
+    if error is not None:
+        raise ArgumentError(f"{_path(error)}: {_message(error)}")
     return data

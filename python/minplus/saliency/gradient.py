@@ -20,6 +20,7 @@ from ..baselines import gaussian_blur
 from .whitebox import (channel_sum, channels_last, chunks, explain_images, input_gradients,
                        outputs_of, prepare_like)
 from .targets import as_target
+from ..errors import ArgumentError
 
 IG_METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
               "gausslegendre")
@@ -55,10 +56,10 @@ def path_coefficients(method: str, n_steps: int):
     ([0.0, 0.5, 1.0], [0.16666666666666666, 0.3333333333333333, 0.16666666666666666])
     """
     if method not in IG_METHODS:
-        raise ValueError(f"method must be one of {IG_METHODS}, got {method!r}")
+        raise ArgumentError(f"method must be one of {IG_METHODS}, got {method!r}")
     n = int(n_steps)
     if n < (1 if method == "gausslegendre" else 2):
-        raise ValueError(f"n_steps must be >= 2 (>= 1 for gausslegendre), got {n_steps}")
+        raise ArgumentError(f"n_steps must be >= 2 (>= 1 for gausslegendre), got {n_steps}")
     if method == "gausslegendre":
         x, w = np.polynomial.legendre.leggauss(n)
         return 0.5 * (1.0 + x), 0.5 * w
@@ -115,8 +116,8 @@ def _input_baseline(baseline, x, raw, preprocess, sigma):
             s = float(sigma) if sigma is not None else max(x.shape[2:]) / 16.0
             hwc = gaussian_blur(x[0].permute(1, 2, 0).cpu().numpy(), s)
             return torch.from_numpy(hwc)[None].permute(0, 3, 1, 2).to(x.device)
-        raise ValueError(f"baseline must be 'zeros', 'black', 'blur' or an array, got "
-                         f"{baseline!r}")
+        raise ArgumentError(f"baseline must be 'zeros', 'black', 'blur' or an array, got "
+                            f"{baseline!r}")
     return prepare_like(baseline, raw, preprocess, x, "baseline")
 
 
@@ -293,15 +294,15 @@ def smoothgrad(model, image, target=None, *, method="saliency", stdev=0.15, n_sa
     """
     name = _PUBLIC.get(method, method)
     if name not in _WRAPPED:
-        raise ValueError(f"method must be one of {sorted(_WRAPPED)} (or the function), got "
-                         f"{method!r}")
+        raise ArgumentError(f"method must be one of {sorted(_WRAPPED)} (or the function), got "
+                            f"{method!r}")
     if nt_type not in NOISE_TYPES:
-        raise ValueError(f"nt_type must be one of {NOISE_TYPES}, got {nt_type!r}")
+        raise ArgumentError(f"nt_type must be one of {NOISE_TYPES}, got {nt_type!r}")
     if int(n_samples) < 1 or not stdev >= 0:
-        raise ValueError(f"need n_samples >= 1 and stdev >= 0, got {n_samples}, {stdev}")
+        raise ArgumentError(f"need n_samples >= 1 and stdev >= 0, got {n_samples}, {stdev}")
     options = dict(method_options)
     if "method" in options:
-        raise ValueError("pass IG's quadrature as quadrature=..., not method=")
+        raise ArgumentError("pass IG's quadrature as quadrature=..., not method=")
     if "quadrature" in options:
         options["method"] = options.pop("quadrature")
 

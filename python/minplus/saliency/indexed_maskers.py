@@ -1,17 +1,20 @@
 """Maskers whose "masks" are indices into a fixed list of perturbations, not region bitmasks.
 
-Black-box methods score every batch through ``model.score_masks(masker, masks)``; these classes
-keep that contract (same ``render`` signature, layouts, dtypes and normalisation as
+Black-box methods score every batch through the one evaluation loop (:mod:`minplus.evaluate`);
+these classes keep the Masker's contract (same ``render`` signature, layouts, dtypes and
+normalisation as
 :class:`minplus.Masker`, so any adapter renders straight into its input) for perturbations a
 single label map cannot express:
 
 * :class:`MaskerSet` -- several Maskers over one image; index i renders ``maskers[m_i]`` with
   bitmask ``bits_i`` (overlapping occlusion windows, one label map per window row).
 * :class:`AlphaMasker` -- a bank of float alpha maps (RISE's smooth random masks).
-* :class:`WindowMasker` -- Gaussian windows removed from / added to a current keep map (MinPlus).
+* :class:`WindowMasker` -- Gaussian windows removed from / screen-blended onto current images
+  (MinPlus).
 
-The blending kernels live in the native core (cpp/src/blend_cpu.cpp); CUDA outputs are filled
-from a host render (no CUDA blending kernel yet).
+The blending kernels live in the native core (cpp/src/blend_cpu.cpp, with a CUDA twin of the
+window kernel in cpp/cuda/blend_cuda.cu, which writes WindowMasker's CUDA outputs); the other
+maskers fill CUDA outputs from a host render.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from ..core import _check_host_out, device_of
-from ..errors import DeviceError, DTypeError, ShapeError
-from ..masking import Masker
+from ..baselines import make_baseline
+from ..core import MAX_REGIONS, _check_host_out, device_of
+from ..errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
+from ..masking import _DTYPE_CODES, Masker, _as_image, thread_count
 
 
 class IndexedMasker(Masker):
@@ -54,6 +58,7 @@ class IndexedMasker(Masker):
         """Render perturbation ``masks[b]`` for each b; arguments as :meth:`Masker.render`."""
         index = self._indices(masks)
         spec = self._spec(layout, dtype, scale, mean, std)
+        num_threads = thread_count(num_threads)
         shape = self.output_shape(len(index), spec[0])
         where = device_of(out) if out is not None else (device or "cpu")
         if where not in ("cpu", "cuda"):
@@ -63,13 +68,22 @@ class IndexedMasker(Masker):
         else:
             host = out.numpy() if type(out).__module__.startswith("torch") else out
             _check_host_out(host, shape, spec[1])
-        self._render_host(index, host, spec, int(num_threads))
+            self._check_not_aliased(host)
+        self._render_host(index, host, spec, num_threads)
         if where == "cpu":
             return host if out is None else out
         return _to_device(host, out, shape, spec[1])
 
     def _render_host(self, index, out, spec, num_threads):
         raise NotImplementedError
+
+
+def _numeric_array(name: str, value, dtype) -> np.ndarray:
+    """``value`` as a C-contiguous array of ``dtype``; DTypeError when numpy cannot make one."""
+    try:
+        return np.ascontiguousarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise DTypeError(f"{name} must be an array of numbers, got {value!r:.80}") from e
 
 
 def _to_device(host: np.ndarray, out, shape, dtype):
@@ -151,27 +165,83 @@ class AlphaMasker(IndexedMasker):
 
 
 class WindowMasker(IndexedMasker):
-    """Index i applies window i to the current ``keep`` map: removes it or adds it back.
+    """Gaussian window steps on current images (MinPlus): index ``i = phase * N + w`` applies
+    window w to phase ``phase``'s current image, with that phase's operation.
 
-    ``keep`` (H, W) float32 in [0, 1] is what is visible now (1 = image). Window i is the
-    separable ``taps`` (2R+1,) centred at ``centres[i]`` = (y, x); removing it gives
-    ``keep * (1 - g)``, adding it gives ``1 - (1 - keep) * (1 - g)``.
+    Each phase holds a current image ``states[phase]`` (H, W, C) float32 in image units and an
+    operation (see cpp/include/minplus/blend.hpp):
+
+    * "remove": ``baseline + (1 - g) * (state - baseline)`` (the minus step: the window fades to
+      the baseline; a black baseline gives the published ``state * (1 - g)``);
+    * "screen": ``white - (white - state) * (white - image * g) / white``, the original's window
+      screen-blended onto the state (the published plus step), truncated to integers for uint8
+      images (white = 255) as the published uint8 state is; float images (white = 1) are not
+      quantised.
+
+    Window w is the separable ``taps`` (2R+1,) float32 centred at ``centres[w]`` = (y, x), zero
+    outside its box; a centre far off the image renders the state itself. Only the window's box is
+    computed: every other pixel is a copy of the state, rendered once per call.
+
+    Parameters
+    ----------
+    image : (H, W, C) uint8 or float32 ndarray
+        The steps compute in float32 (``image32``, ``baseline32``, ``states``).
+    dtype : {None, "image"}
+        What "hwc" renders are: None, float32 (the minus step's products unrounded, as
+        published); "image", the image's own dtype (uint8 rounded half to even), for models
+        whose input pipeline takes only that.
+    centres : (N, 2) int ndarray
+    taps : (2R+1,) float ndarray
+    baseline : str or ndarray, as for :class:`minplus.Masker`
+    ops : sequence of {"remove", "screen"}
+        One operation per phase; ``states`` start as copies of the image.
+
+    Examples
+    --------
+    >>> img = np.full((1, 3, 1), 200, np.uint8)
+    >>> m = WindowMasker(img, [[0, 1]], np.array([0.5, 1.0, 0.5]), ops=("remove", "screen"))
+    >>> m.render([0])[0, 0, :, 0].tolist()
+    [100.0, 0.0, 100.0]
+    >>> m.states[1][:] = 0; m.render([1])[0, 0, :, 0].tolist()  # 255 - 255 * (255 - 100) / 255
+    [100.0, 200.0, 100.0]
     """
 
-    def __init__(self, image, centres, taps, baseline="black"):
-        centres = np.ascontiguousarray(centres, dtype=np.int32)
-        super().__init__(image, baseline, len(centres))
+    OPS = {"remove": 0, "screen": 1}
+
+    def __init__(self, image, centres, taps, baseline="black", ops=("remove",), dtype=None):
+        image = _as_image(np.asarray(image))
+        quantise = image.dtype == np.uint8
+        if dtype not in (None, "image"):
+            raise ArgumentError(f"dtype must be None or 'image', got {dtype!r:.80}")
+        base = make_baseline(image, baseline)
+        centres = _numeric_array("centres", centres, np.int32)
+        if centres.ndim != 2 or centres.shape[1] != 2:
+            raise ShapeError(f"centres must be (N, 2), got shape {centres.shape}")
+        if isinstance(ops, str) or not isinstance(ops, (tuple, list)) or not ops:
+            raise ArgumentTypeError(f"ops must be a non-empty tuple of {sorted(self.OPS)}, "
+                                    f"got {ops!r:.80}")
+        for op in ops:
+            if not isinstance(op, str) or op not in self.OPS:
+                raise ArgumentError(f"ops must be among {sorted(self.OPS)}, got {op!r:.80}")
+        held = np.float32 if dtype is None else image.dtype
+        super().__init__(image.astype(held), base.astype(held), len(centres) * len(ops))
+        self.image32 = image.astype(np.float32)
+        self.baseline32 = base.astype(np.float32)
+        # indices, not bitmasks: the evaluation loop's check of bits against n does not apply
+        self.n = MAX_REGIONS
         self.centres = centres
-        self.taps = np.ascontiguousarray(taps, dtype=np.float32)
+        self.taps = _numeric_array("taps", taps, np.float32)
         if self.taps.ndim != 1 or len(self.taps) % 2 != 1:
             raise ShapeError(f"taps must be (2R+1,), got shape {self.taps.shape}")
-        self.keep = np.ones((self.H, self.W), np.float32)
-        self.add = False
+        self.ops = tuple(ops)
+        self.white = np.float32(255.0 if quantise else 1.0)
+        self.quantise = bool(quantise)
+        self.states = [self.image32.copy() for _ in self.ops]
 
-    def window(self, i: int) -> np.ndarray:
-        """Window i as an (H, W) float32 map g_i."""
+    def window(self, w: int) -> np.ndarray:
+        """Window w as an (H, W) float32 map g_w."""
         R = len(self.taps) // 2
-        cy, cx = (int(v) for v in self.centres[i])
+        cy, cx = (int(v) for v in self.centres[w])
         gy = np.zeros(self.H, np.float32)
         gx = np.zeros(self.W, np.float32)
         ys, xs = np.arange(self.H) - cy + R, np.arange(self.W) - cx + R
@@ -180,8 +250,74 @@ class WindowMasker(IndexedMasker):
         gx[inside_x] = self.taps[xs[inside_x]]
         return gy[:, None] * gx[None, :]
 
+    def apply(self, index: int) -> None:
+        """Make item ``index``'s image (float32, before any rounding to the output's dtype) the
+        current image of its phase."""
+        index = self._indices([index])
+        state = np.empty((1, self.H, self.W, self.C), np.float32)
+        self._blend(index, state, "hwc", 1.0, np.zeros(self.C, np.float32),
+                    np.ones(self.C, np.float32), 1)
+        self.states[int(index[0]) // len(self.centres)] = state[0]
+
+    def render(self, masks, out=None, layout="hwc", dtype=None, scale=1.0, mean=None, std=None,
+               num_threads=0, device=None):
+        """Render items ``masks[b]``; arguments as :meth:`Masker.render`. A CUDA ``out`` (torch
+        or cupy) is written by the CUDA twin of the kernel."""
+        where = device_of(out) if out is not None else (device or "cpu")
+        if where != "cuda":
+            return super().render(masks, out, layout, dtype, scale, mean, std, num_threads,
+                                  device)
+        from .. import cuda_arrays
+        from ..core import cuda_available
+
+        if not cuda_available():
+            raise DeviceError("CUDA rendering needs minplus built with CUDA and a visible device")
+        index = self._indices(masks)
+        spec = self._spec(layout, dtype, scale, mean, std)
+        shape = self.output_shape(len(index), spec[0])
+        if out is None:
+            out = cuda_arrays.empty(shape, spec[1])
+        cuda_arrays.check_out(out, shape, spec[1])
+        up = lambda a: cuda_arrays.upload(np.ascontiguousarray(a), out)  # noqa: E731
+        ptr, stream = cuda_arrays.pointer, cuda_arrays.stream_of(out)
+        mean, std = self._per_channel_spec(spec)
+        fixed = [up(a) for a in (self.image32, self.baseline32, self.taps, mean, std)]
+        elems = self.H * self.W * self.C
+        for p, a, b in self._phase_runs(index):
+            state = up(self.states[p])
+            centres = up(self.centres[index[a:b] - p * len(self.centres)])
+            _core.blend_windows_cuda(ptr(state), ptr(fixed[0]), ptr(fixed[1]), self.H, self.W,
+                                     self.C, ptr(centres), b - a, ptr(fixed[2]),
+                                     len(self.taps) // 2, self.OPS[self.ops[p]],
+                                     float(self.white), self.quantise, spec[0],
+                                     _DTYPE_CODES[spec[1]], float(spec[2]), ptr(fixed[3]),
+                                     ptr(fixed[4]), ptr(out) + a * elems * spec[1].itemsize,
+                                     stream)
+        return out
+
+    def _per_channel_spec(self, spec):
+        """(C,) float32 mean and std of an output spec (identity for "hwc")."""
+        mean, std = spec[3], spec[4]
+        mean = np.broadcast_to(np.asarray(0.0 if mean is None else mean, np.float32), (self.C,))
+        std = np.broadcast_to(np.asarray(1.0 if std is None else std, np.float32), (self.C,))
+        return np.ascontiguousarray(mean), np.ascontiguousarray(std)
+
+    def _phase_runs(self, index):
+        """(phase, a, b): consecutive items of one phase, rendered as one kernel call."""
+        phase = index // len(self.centres)
+        cuts = np.flatnonzero(np.diff(phase)) + 1
+        return [(int(phase[a]), int(a), int(b))
+                for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(index)])]
+
     def _render_host(self, index, out, spec, num_threads):
-        img, base = self.frames(*spec, soft=True)
-        centres = np.ascontiguousarray(self.centres[index])
-        _core.blend_windows(img, base, spec[0], self.keep, centres, self.taps, self.add, out,
-                            num_threads)
+        self._blend(index, out, spec[0], float(spec[2]), *self._per_channel_spec(spec),
+                    num_threads)
+
+    def _blend(self, index, out, layout, scale, mean, std, num_threads):
+        N = len(self.centres)
+        for p, a, b in self._phase_runs(index):
+            _core.blend_windows(self.states[p], self.image32, self.baseline32,
+                                np.ascontiguousarray(self.centres[index[a:b] - p * N]),
+                                self.taps, self.OPS[self.ops[p]], float(self.white),
+                                self.quantise, layout, scale, mean, std, out[a:b],
+                                num_threads)

@@ -15,7 +15,7 @@ from math import comb
 
 import numpy as np
 
-from ..errors import RegionError
+from ..errors import ArgumentError, RegionError
 from .perturbation import paint, region_masker, run, score
 from .shapley import popcount
 
@@ -78,8 +78,8 @@ def _kernel_shap_one(model, image, target, regions, names, n_samples, baseline, 
     return paint(labels, phi), len(masks), dict(zip(names, phi.tolist())), extra
 
 
-def kernel_shap(model, image, regions, target=None, names=None, n_samples=2048, baseline="black",
-                seed=0, progress=True):
+def kernel_shap(model, image, target=None, *, regions=None, names=None, n_samples=2048,
+                baseline="black", seed=0, progress=True):
     """KernelSHAP values of regions; exact Shapley values when 2^n - 2 <= ``n_samples``.
 
     Parameters
@@ -101,12 +101,12 @@ def kernel_shap(model, image, regions, target=None, names=None, n_samples=2048, 
     --------
     >>> img = np.zeros((2, 3, 1), np.float32); img[:] = [[1], [2], [3]]
     >>> lab = np.array([[0, 1, 2]] * 2)
-    >>> m = kernel_shap(lambda x: x.sum(axis=(1, 2, 3)), img, lab, progress=False)
+    >>> m = kernel_shap(lambda x: x.sum(axis=(1, 2, 3)), img, regions=lab, progress=False)
     >>> [round(v, 6) for v in m.regions.values()], m.extra["exact"]
     ([2.0, 4.0, 6.0], True)
     """
     if int(n_samples) < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+        raise ArgumentError(f"n_samples must be >= 1, got {n_samples}")
     return run("kernel_shap", model, image, target, _kernel_shap_one, regions=regions,
                names=names, n_samples=int(n_samples), baseline=baseline, seed=int(seed),
                progress=progress)

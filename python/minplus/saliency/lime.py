@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .perturbation import paint, region_masker, run, score
+from ..errors import ArgumentError
 
 
 def weighted_ridge(z: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float):
@@ -40,8 +41,8 @@ def _lime_one(model, image, target, regions, names, n_samples, kernel_width, rid
     return paint(labels, coef), n_samples, dict(zip(names, coef.tolist())), extra
 
 
-def lime(model, image, regions, target=None, names=None, n_samples=1000, kernel_width=0.25,
-         ridge=1.0, baseline="black", seed=0, progress=True):
+def lime(model, image, target=None, *, regions=None, names=None, n_samples=1000,
+         kernel_width=0.25, ridge=1.0, baseline="black", seed=0, progress=True):
     """LIME coefficients of regions.
 
     Parameters
@@ -65,14 +66,14 @@ def lime(model, image, regions, target=None, names=None, n_samples=1000, kernel_
     --------
     >>> img = np.zeros((2, 2, 1), np.float32); img[:] = [[1], [3]]
     >>> lab = np.array([[0, 1]] * 2)
-    >>> m = lime(lambda x: x.sum(axis=(1, 2, 3)), img, lab, n_samples=200, ridge=0.0,
+    >>> m = lime(lambda x: x.sum(axis=(1, 2, 3)), img, regions=lab, n_samples=200, ridge=0.0,
     ...          progress=False)
     >>> [round(v, 6) for v in m.regions.values()]
     [2.0, 6.0]
     """
     if int(n_samples) < 2 or float(kernel_width) <= 0 or float(ridge) < 0:
-        raise ValueError(f"need n_samples >= 2, kernel_width > 0, ridge >= 0; got "
-                         f"{n_samples}, {kernel_width}, {ridge}")
+        raise ArgumentError(f"need n_samples >= 2, kernel_width > 0, ridge >= 0; got "
+                            f"{n_samples}, {kernel_width}, {ridge}")
     return run("lime", model, image, target, _lime_one, regions=regions, names=names,
                n_samples=int(n_samples), kernel_width=float(kernel_width), ridge=float(ridge),
                baseline=baseline, seed=int(seed), progress=progress)

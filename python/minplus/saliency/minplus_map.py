@@ -1,156 +1,357 @@
 """The MinPlus saliency map (Mery & Morris, "On black-box explanation for face verification",
-WACV 2022): Gaussian windows greedily removed from the face ("minus") and added back onto the
-baseline ("plus").
+WACV 2022), as the published code computes it (``saliency_minus`` / ``saliency_plus`` /
+``heatmap`` of Mery's MinPlus code, reproduced in NaimaBousnina/Vision-Transformer-Explainability,
+``minplus_utils.py`` and ``test_GViT.py``).
 
-* minus: starting from the image, every step scores the image with each remaining window removed
-  (alpha <- alpha (1 - g)) and removes the window that lowers the target score most;
-* plus: starting from the baseline, every step adds back (alpha <- 1 - (1 - alpha)(1 - g)) the
-  window that raises the score most.
+A window is the peak-1 Gaussian ``g`` of ``window`` x ``window`` pixels and sigma
+``window / 8.5`` (the published ``gaussian_kernel(nh, nh / 8.5, 'Max')``), centred on the grid
+``d, 2d, ... < H`` by ``d, 2d, ... < W`` (``d = stride``), raster order.
 
-A phase stops after ``steps`` steps or when its best window changes the score by less than
-``threshold`` (target units). Each phase gives two maps: its first step (every window's score
-change, spread over the window and normalised by the windows' coverage) and its greedy path
-(chosen windows weighted by their score change). The MinPlus map is the mean of the four maps,
-each scaled to max |value| = 1, smoothed by a Gaussian of ``smooth`` pixels.
+* **minus**: from the image, each step scores the current image with every window removed
+  (``state * (1 - g)``: the window's hole, exactly black at its centre) and keeps the lowest
+  score. Centres whose current pixel is already the baseline (black) are skipped, as the
+  published ``ROI=At`` does, so a removed window is not removed again. The phase runs while the
+  score is above ``threshold`` and for at most ``steps`` steps, taking the best window even when
+  it raises the score.
+* **plus**: from a near-black random start (each value 0 or 1 of 255), each step scores every
+  window of the *original* screen-blended onto the current image (``255 - (255 - state) *
+  (255 - image * g) / 255``, truncated to uint8) and keeps the highest score; a window may be
+  added again. It runs while ``score(image) - score > threshold``, at most ``steps`` steps.
+* **map**: impulses at the window centres, in score units: H0- = score before - score after
+  removal and H0+ = score after - score before addition, for the first step's candidates; H1-,
+  H1+ the chosen steps' drops and gains (H0+ is -score(start) off the centres, as published: a
+  constant the min shift removes). ``(H0- + H0+ + H1- + H1+) / 4`` is smoothed once by
+  the peak-1 Gaussian of the window's size (``cv2.filter2D``'s reflect-101 border), shifted to
+  min 0 and scaled to max 1.
+
+Presets (the published modes): "normal" window 161, d = 16, up to 20 steps, threshold 0.01;
+"fast" window 221, d = 48, one step. On a 256 x 256 face that is 15 x 15 and 5 x 5 centres.
+
+Decisions the published code leaves open, and what this implementation does:
+
+* **Canvas.** The published mask is hard-coded to a 112 x 112 canvas (``DefineGaussianMask(...,
+  N=112, M=112)``) while its constants are for 256 px faces. Windows here are built on the
+  image's own canvas; window and stride are taken as pixels of a 256 px image and scaled by
+  min(H, W) / 256 (exactly the published values at 256). Window sizes whose published placement
+  is one pixel off centre (even sizes, and odd ones such as 163) keep that offset.
+* **Float images** (in [0, 1]) use white = 1 in the screen blend and are not quantised; the
+  published code knows uint8-valued images only.
+* **FAST's threshold.** The published FAST branch defines no ``dsc``; it uses 0.01 here.
+* **Running min/max.** The published search starts its running min/max at +10 / -10, which
+  breaks for any score outside (-10, 10) (an age in years); here they start at -inf / +inf. Ties
+  go to the first centre in raster order, as the published strict comparison does.
+* **Random start.** The published plus start is unseeded; here it is drawn from
+  ``numpy.random.default_rng(seed)`` (``integers(0, 2)`` per value), so maps are reproducible.
+* **Edge cases.** A phase whose first check fails (score <= threshold; for plus, gain <=
+  threshold), or whose minus step has no centre left, contributes zero maps (the published code
+  either returns zeros or fails on an undefined H0). A map with no spread is all zeros (the
+  published normalisation divides by zero).
+* **Dtypes.** The minus images are float32, as published (unrounded products), and the plus
+  state of a uint8 image stays uint8-valued. A model whose frame has its own resampler (dlib's
+  face chip, which takes uint8) gets the renders in the image's dtype, rounded half to even; the
+  states stay float32.
+* **Queries.** ``score(image)`` is computed once (the published plus phase recomputes it); the
+  minus and plus phases run in lockstep, one model call per step with both phases' candidates.
+* **Baseline** other than "black": the minus step fades windows to it and the plus start is
+  the baseline plus the noise; "black" is the published behaviour.
+* **regions**: when given, only centres inside a region (label >= 0) are candidates, in both
+  phases (the published ``ROI`` argument).
+
+Variants of our own are options, never the defaults: ``start="baseline"`` starts the plus phase
+from the exact baseline instead of the noise; ``render="image"`` hands a raw-image model uint8
+renders (the minus images rounded).
 
 Every step's candidates are rendered by the native core
-(:class:`~minplus.saliency.indexed_maskers.WindowMasker`) and scored as one batch.
-
-Presets, for a 256 x 256 face (window and stride scale with min(H, W) / 256):
-
-* "normal": window 161, stride 16 (16 x 16 = 256 windows), up to 20 steps, threshold 0.01;
-* "fast": window 161, stride 32 (8 x 8 = 64 windows), up to 10 steps, threshold 0.01 --
-  about 1/8 of the evaluations, coarser first-step maps, the same large windows.
+(:class:`~minplus.saliency.indexed_maskers.WindowMasker`: only the window's box is recomputed on
+top of a copy of the current image) and scored as one batch through the evaluation loop.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..baselines import gaussian_blur, make_baseline
+from ..evaluate import Evaluation
 from .indexed_maskers import WindowMasker
-from .perturbation import run, score
+from .perturbation import region_labels, run
 
 PRESETS = {
     "normal": {"window": 161, "stride": 16, "steps": 20, "threshold": 0.01},
-    "fast": {"window": 161, "stride": 32, "steps": 10, "threshold": 0.01},
+    "fast": {"window": 221, "stride": 48, "steps": 1, "threshold": 0.01},
 }
-_FAR = -(1 << 30)  # a window centre this far off the image leaves the current keep map as is
+STARTS = ("noise", "baseline")
+RENDERS = ("auto", "float32", "image")
+_FAR = -(1 << 30)  # a window centre this far off the image renders the current image itself
+
+
+def _gaussian_taps(window: int, shift: int) -> np.ndarray:
+    """The 1-D factor of ``gaussian_kernel(window, window / 8.5, 'Max')``, ``exp(-x^2 / (2
+    sigma^2))`` at x = (-window) // 2 + 1 ... window // 2, placed at pixel offsets x + shift and
+    zero-padded to a centred (2R+1,) float32 array."""
+    window = int(window)
+    sigma = window / 8.5
+    x = np.arange((-window) // 2 + 1, window // 2 + 1, dtype=np.float64)
+    offsets = x + shift
+    R = int(np.abs(offsets).max())
+    taps = np.zeros(2 * R + 1)
+    taps[(offsets + R).astype(int)] = np.exp(-x ** 2 / (2 * sigma ** 2))
+    return taps.astype(np.float32)
+
+
+def window_taps(window: int) -> np.ndarray:
+    """The published window's 1-D taps as an odd, centred (2R+1,) float32 array.
+
+    ``gaussian_kernel(window, window / 8.5, 'Max')`` is separable, and ``DefineGaussianMask``
+    puts its x at pixel ``centre + x - round(window / 2) - (-window) // 2 - 1`` (Python's round:
+    half to even). For 161 and 221 that is centre + x; sizes such as 20 or 163 sit one pixel
+    off, which is kept by zero-padding the taps to a symmetric support.
+
+    Examples
+    --------
+    >>> t = window_taps(161); len(t), float(t[80])
+    (161, 1.0)
+    >>> t = window_taps(4); len(t), float(t[4]), float(t[1])  # x = -1..2 at offsets -2..1
+    (5, 0.0, 1.0)
+    """
+    window = int(window)
+    return _gaussian_taps(window, -round(window / 2) - (-window) // 2 - 1)
+
+
+def smoothing_taps(window: int) -> np.ndarray:
+    """The published ``heatmap``'s kernel as centred (2R+1,) float32 taps: ``cv2.filter2D``
+    anchors it at index window // 2, so even sizes sit one pixel off (odd ones never do)."""
+    window = int(window)
+    return _gaussian_taps(window, -1 if window % 2 == 0 else 0)
 
 
 def window_grid(shape, window: int, stride: int):
-    """Window centres (N, 2) int32 on a stride grid, and Gaussian taps (window,) with sigma =
-    window / 6 and peak 1 (``window`` made odd)."""
+    """Window centres (N, 2) int32 at (d, 2d, ... < H) x (d, 2d, ... < W), raster order, and
+    the window's taps (:func:`window_taps`).
+
+    Examples
+    --------
+    >>> c, t = window_grid((256, 256), 161, 16)
+    >>> len(c), c[0].tolist(), c[-1].tolist()
+    (225, [16, 16], [240, 240])
+    """
     H, W = shape
-    R = max(1, int(window) // 2)
-    ys = np.arange(stride // 2, H, stride)
-    xs = np.arange(stride // 2, W, stride)
+    ys, xs = np.arange(stride, H, stride), np.arange(stride, W, stride)
     centres = np.stack(np.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2).astype(np.int32)
-    x = np.arange(-R, R + 1, dtype=np.float64)
-    taps = np.exp(-0.5 * (x / ((2 * R + 1) / 6.0)) ** 2).astype(np.float32)
-    return centres, taps
+    return centres, window_taps(window)
 
 
-def _phase(model, masker, target, add, steps, threshold, bar):
-    """One greedy phase: (first-step changes (N,), chosen [(window, change)], score path,
-    evaluations)."""
-    N = len(masker.centres) - 1  # the last centre is _FAR: the current image itself
-    masker.add = add
-    masker.keep = np.full((masker.H, masker.W), 0.0 if add else 1.0, np.float32)
-    current = target.score if not add else score(model, masker, np.array([N]), target)[0]
-    evaluations = int(add)
-    sign = 1.0 if add else -1.0  # plus wants the score up, minus wants it down
-    remaining = np.arange(N)
-    first, chosen, path = None, [], [current]
-    for _ in range(steps):
-        s = score(model, masker, remaining, target)
-        evaluations += len(remaining)
-        bar.update(len(remaining))
-        change = sign * (s - current)
-        if first is None:
-            first = change
-        best = int(np.argmax(change))
-        if change[best] < threshold:
-            break
-        i = int(remaining[best])
-        g = masker.window(i)
-        masker.keep = np.ascontiguousarray(1 - (1 - masker.keep) * (1 - g) if add
-                                           else masker.keep * (1 - g), dtype=np.float32)
-        chosen.append((i, float(change[best])))
-        current = float(s[best])
-        path.append(current)
-        remaining = np.delete(remaining, best)
-    return first, chosen, path, evaluations
+@functools.lru_cache(maxsize=8)
+def smoothing_operator(n: int, window: int) -> np.ndarray:
+    """(n, n) float64 matrix of the 1-D correlation with :func:`smoothing_taps` and a reflect-101
+    border (``cv2.filter2D``'s default), so the separable 2-D filter is ``A_y @ X @ A_x.T``.
+    Cached (read-only): every map of one size and window shares it.
+
+    Examples
+    --------
+    >>> smoothing_operator(3, 3).round(3).tolist()
+    [[1.0, 0.036, 0.0], [0.018, 1.0, 0.018], [0.0, 0.036, 1.0]]
+    """
+    taps = smoothing_taps(window).astype(np.float64)
+    R = len(taps) // 2
+    rows = np.repeat(np.arange(n), len(taps))
+    cols = (np.arange(n)[:, None] + np.arange(-R, R + 1)[None, :]).reshape(-1)
+    period = 2 * (n - 1) if n > 1 else 1
+    cols = np.abs(np.mod(cols, period)) if n > 1 else np.zeros_like(cols)
+    cols = np.where(cols >= n, period - cols, cols)
+    A = np.bincount(rows * n + cols, np.tile(taps, n), minlength=n * n).reshape(n, n)
+    A.flags.writeable = False
+    return A
 
 
-def _normalised(m: np.ndarray) -> np.ndarray:
-    peak = np.abs(m).max()
-    return m / peak if peak > 0 else m
+def heatmap(H: np.ndarray, window: int) -> np.ndarray:
+    """The published ``heatmap``: ``H`` (h, w) smoothed by the peak-1 Gaussian of ``window``
+    pixels (``cv2.filter2D``), shifted to min 0 and scaled to max 1 (all zeros when flat):
+    (h, w) float32.
+
+    The MinPlus maps are a constant plus impulses at the window centres, so the filter runs on
+    the rows and columns that hold impulses only (exact for any H).
+
+    Examples
+    --------
+    >>> H = np.zeros((5, 5)); H[2, 2] = 1
+    >>> m = heatmap(H, 3); float(m.max()), float(m[2, 2]), float(m[0, 0])
+    (1.0, 1.0, 0.0)
+    """
+    Ay, Ax = smoothing_operator(H.shape[0], int(window)), smoothing_operator(H.shape[1],
+                                                                           int(window))
+    c = float(H.flat[0])  # the background of a MinPlus map (no centre at (0, 0))
+    S = H - c
+    rows, cols = np.flatnonzero(S.any(axis=1)), np.flatnonzero(S.any(axis=0))
+    X = c * np.outer(Ay.sum(axis=1), Ax.sum(axis=1))
+    X += Ay[:, rows] @ S[np.ix_(rows, cols)] @ Ax[:, cols].T
+    D = X - X.min()
+    peak = D.max()
+    # a spread at the rounding level of the values (a constant map) is flat, not noise to stretch
+    flat = peak <= 1e-9 * np.abs(X).max()
+    return (np.zeros_like(D) if flat else D / peak).astype(np.float32)
 
 
-def _minplus_one(model, image, target, window, stride, steps, threshold, smooth, baseline,
-                 progress):
+class _Phase:
+    """One greedy chain: its masker phase, score path, impulse maps and stopping rule."""
+
+    def __init__(self, name, phase, n, shape, allowed):
+        self.name, self.phase, self.n, self.allowed = name, phase, n, allowed
+        self.H0 = np.zeros(shape)
+        self.H1 = np.zeros(shape)
+        self.windows, self.scores = [], []
+        self.active = False
+
+    def candidates(self, masker) -> np.ndarray:
+        """Window indices of this step's candidates."""
+        if self.name == "plus":
+            return np.flatnonzero(self.allowed)
+        # published ROI=At: a centre whose current pixel is the baseline is not removed again
+        state, base = masker.states[self.phase], masker.baseline32
+        c = masker.centres[:self.n]
+        alive = (state[c[:, 0], c[:, 1]] != base[c[:, 0], c[:, 1]]).any(axis=1)
+        return np.flatnonzero(alive & self.allowed)
+
+    def step(self, masker, centres, windows, s, original, threshold, steps):
+        """Take the best of this step's scores ``s`` for ``windows``."""
+        current = self.scores[-1]
+        best = int(np.argmin(s) if self.name == "minus" else np.argmax(s))
+        w = int(windows[best])
+        gain = current - s if self.name == "minus" else s - current
+        if not self.windows:  # the first step's map: every candidate's change
+            if self.name == "plus":
+                self.H0[:] = -current  # the published Hsc is 0 off the centres
+            self.H0[centres[windows, 0], centres[windows, 1]] = gain
+        self.H1[centres[w, 0], centres[w, 1]] = gain[best]
+        self.windows.append(w)
+        self.scores.append(float(s[best]))
+        masker.apply(self.phase * len(masker.centres) + w)
+        self.active = len(self.windows) < steps and self.going_on(original, threshold)
+
+    def going_on(self, original, threshold) -> bool:
+        current = self.scores[-1]
+        return current > threshold if self.name == "minus" else original - current > threshold
+
+
+def _minplus_one(model, image, target, window, stride, steps, threshold, regions, baseline,
+                 seed, start, render, progress):
     H, W = image.shape[:2]
     centres, taps = window_grid((H, W), window, stride)
-    masker = WindowMasker(image, np.vstack([centres, [[_FAR, _FAR]]]), taps,
-                          make_baseline(image, baseline))
-    windows = np.stack([masker.window(i) for i in range(len(centres))])
-    coverage = np.maximum(windows.sum(0), 1e-12)
-    maps, extra, evaluations = [], {}, 0
+    allowed = np.ones(len(centres), bool)
+    if regions is not None:
+        labels = region_labels(regions, None, (H, W))[0]
+        allowed = labels[centres[:, 0], centres[:, 1]] >= 0
+    n = len(centres)
+    far = n  # the index of the far centre: a phase's current image as it is
+    # a frame with its own resampler (dlib's face chip) takes images in the image's dtype
+    frame = getattr(model, "frame", None)
+    if render == "auto":
+        render = "image" if getattr(frame, "warp_image", None) is not None else "float32"
+    own_dtype = render == "image"
+    masker = WindowMasker(image, np.vstack([centres, [[_FAR, _FAR]]]), taps, baseline,
+                          ops=("remove", "screen"), dtype="image" if own_dtype else None)
+    N = len(masker.centres)
+    plus_start = masker.baseline32.copy()
+    if start == "noise":
+        noise = np.random.default_rng(seed).integers(0, 2, plus_start.shape)
+        plus_start = np.minimum(plus_start + noise * (masker.white / 255), masker.white)
+    masker.states[1] = np.ascontiguousarray(plus_start, dtype=np.float32)
+    ev = Evaluation(model, masker)
+    original = target.score
+    minus = _Phase("minus", 0, n, (H, W), allowed)
+    plus = _Phase("plus", 1, n, (H, W), allowed)
+    minus.scores.append(original)
+    minus.active = steps > 0 and minus.going_on(original, threshold)
     with tqdm(desc="minplus", unit="eval", leave=False, disable=not progress) as bar:
-        for name, add in (("minus", False), ("plus", True)):
-            first, chosen, path, n_eval = _phase(model, masker, target, add, steps, threshold,
-                                                 bar)
-            greedy = sum((c * windows[i] for i, c in chosen), np.zeros((H, W)))
-            # float32 product: a float64 tensordot would copy all N windows to float64 each time
-            spread = (first.astype(np.float32) @ windows.reshape(len(windows), -1)).reshape(H, W)
-            maps += [spread / coverage, greedy]
-            extra[name] = {"first": maps[-2], "greedy": greedy, "windows": [i for i, _ in chosen],
-                           "scores": path}
-            evaluations += n_eval
-    sal = gaussian_blur(np.mean([_normalised(m) for m in maps], axis=0).astype(np.float32),
-                        smooth)
-    return sal, evaluations, None, extra
+        while True:
+            parts = []  # (phase, window indices); phase None: the plus start, scored once
+            if not plus.scores:
+                parts.append((None, np.array([far])))
+            elif plus.active:
+                parts.append((plus, plus.candidates(masker)))
+            if minus.active:
+                parts.append((minus, minus.candidates(masker)))
+            for ph, w in parts:
+                if ph is not None and not len(w):
+                    ph.active = False  # no centre left: the published code has no step to take
+            parts = [(ph, w) for ph, w in parts if len(w)]
+            if not parts:
+                break
+            index = np.concatenate([(1 if ph is None else ph.phase) * N + w for ph, w in parts])
+            s = target(ev.scores(index.astype(np.uint64)))
+            bar.update(len(index))
+            at = 0
+            for ph, w in parts:
+                part, at = s[at:at + len(w)], at + len(w)
+                if ph is None:
+                    plus.scores.append(float(part[0]))
+                    plus.active = steps > 0 and plus.going_on(original, threshold)
+                else:
+                    ph.step(masker, centres, w, part, original, threshold, steps)
+    sal = heatmap((minus.H0 + plus.H0 + minus.H1 + plus.H1) / 4, window)
+    extra = {"centres": centres}
+    for ph in (minus, plus):
+        extra[ph.name] = {"first": ph.H0.astype(np.float32), "greedy": ph.H1.astype(np.float32),
+                          "windows": ph.windows, "scores": ph.scores}
+    return sal, ev.images, None, extra
 
 
-def minplus_map(model, image, target=None, preset="normal", window=None, stride=None,
-                steps=None, threshold=None, smooth=None, baseline="black", progress=True):
-    """MinPlus saliency map of a face (or any image) for a black-box score.
+def minplus_map(model, image, target=None, *, regions=None, baseline="black", progress=True,
+                preset="normal", window=None, stride=None, steps=None, threshold=None,
+                seed=0, start="noise", render="auto"):
+    """MinPlus saliency map of a face (or any image) for a black-box score, as published.
 
     Parameters
     ----------
     model, image, target : as :func:`minplus.saliency.occlusion`; for verification, ``target``
-        is typically a callable giving the similarity to the reference face.
-    preset : {"normal", "fast"}
-        Defaults for window, stride, steps and threshold (see the module docstring).
-    window, stride : int, optional
-        Gaussian window size and grid step in pixels (default: the preset's, scaled by
-        min(H, W) / 256).
-    steps : int, optional
-        Most greedy steps per phase.
-    threshold : float, optional
-        A phase stops when its best window changes the score by less than this.
-    smooth : float, optional
-        Sigma of the final Gaussian smoothing, pixels (default: the stride).
+        is typically a callable giving the similarity to the reference face. ``image`` is (H, W,
+        C) uint8 (the published setting: a uint8 plus state) or float32 in [0, 1], or a batch.
+    regions : RegionMap or (H, W) int labels, optional
+        Only window centres inside a region are candidates (the published ``ROI``).
     baseline : str or ndarray
-        What removed windows fade to.
+        What removed windows fade to ("black": published).
+    progress : bool
+        Show a progress bar of model evaluations.
+    preset : {"normal", "fast"}
+        The published modes' window, stride, steps and threshold (module docstring).
+    window, stride : int, optional
+        Window size and grid step in pixels (default: the preset's, scaled by min(H, W) / 256).
+        The final smoothing uses the window's size, as published.
+    steps : int, optional
+        Most greedy steps per phase (published ``tmax``).
+    threshold : float, optional
+        The stopping threshold ``th`` of both phases, in target units.
+    seed : int
+        Seed of the plus phase's random start.
+    start : {"noise", "baseline"}
+        The plus phase's start: the published near-black noise, or (own variant) the baseline.
+    render : {"auto", "float32", "image"}
+        The dtype of the images a model taking raw images gets: float32 (the published minus
+        images are unrounded float32), or the image's dtype ("image": uint8 rounded half to
+        even); "auto" is float32 unless the model's frame has its own resampler (dlib's face
+        chip, uint8 only). Models fed normalised tensors always get unrounded values.
 
     Returns
     -------
-    SaliencyMap: map (H, W) float32, larger = more important; ``extra["minus"]`` and
-    ``extra["plus"]`` hold each phase's first-step and greedy maps, chosen windows and score path.
+    SaliencyMap: map (H, W) float32 in [0, 1], larger = more important; ``extra["minus"]`` and
+    ``extra["plus"]`` hold each phase's first-step and greedy impulse maps (H, W) float32, the
+    chosen windows (indices into ``extra["centres"]`` (N, 2) int32) and the score path.
 
     Examples
     --------
-    >>> img = np.zeros((32, 32, 1), np.float32); img[4:12, 4:12] = 1
-    >>> m = minplus_map(lambda x: x[:, 4:12, 4:12].mean(axis=(1, 2, 3)), img, preset="fast",
+    >>> img = np.zeros((64, 64, 1), np.float32); img[8:24, 8:24] = 1
+    >>> m = minplus_map(lambda x: x[:, 8:24, 8:24].mean(axis=(1, 2, 3)), img, preset="fast",
     ...                 progress=False)
-    >>> bool(m.map[4:12, 4:12].mean() > 2 * m.map[16:, 16:].mean())
+    >>> bool(m.map[8:24, 8:24].mean() > 2 * m.map[40:, 40:].mean())
     True
     """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
+    if render not in RENDERS:
+        raise ValueError(f"render must be one of {RENDERS}, got {render!r}")
     p = PRESETS[preset]
     arr = np.asarray(image)
     scale = min(arr.shape[:2] if arr.ndim <= 3 else arr.shape[1:3]) / 256.0
@@ -158,9 +359,9 @@ def minplus_map(model, image, target=None, preset="normal", window=None, stride=
     stride = int(stride or max(1, round(p["stride"] * scale)))
     steps = int(p["steps"] if steps is None else steps)
     threshold = float(p["threshold"] if threshold is None else threshold)
-    smooth = float(stride if smooth is None else smooth)
-    if window < 1 or stride < 1 or steps < 1:
-        raise ValueError(f"need window, stride, steps >= 1; got {window}, {stride}, {steps}")
+    if window < 1 or stride < 1 or steps < 0:
+        raise ValueError(f"need window, stride >= 1 and steps >= 0; got {window}, {stride}, "
+                         f"{steps}")
     return run("minplus", model, image, target, _minplus_one, window=window, stride=stride,
-               steps=steps, threshold=threshold, smooth=smooth, baseline=baseline,
-               progress=progress)
+               steps=steps, threshold=threshold, regions=regions, baseline=baseline,
+               seed=int(seed), start=start, render=render, progress=progress)

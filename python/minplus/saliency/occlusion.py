@@ -22,6 +22,7 @@ from ..masking import Masker
 from ..baselines import make_baseline
 from .indexed_maskers import MaskerSet
 from .perturbation import paint, region_masker, run, score
+from ..errors import ArgumentError
 
 _WINDOWS_PER_MASKER = 31  # 2 * 31 + 1 = 63 cells <= 64 regions
 
@@ -29,7 +30,7 @@ _WINDOWS_PER_MASKER = 31  # 2 * 31 + 1 = 63 cells <= 64 regions
 def _pair(v, name: str) -> tuple[int, int]:
     a = np.broadcast_to(np.asarray(v), (2,))
     if a.dtype.kind not in "iu" or (a < 1).any():
-        raise ValueError(f"{name} must be a positive int or (h, w) pair, got {v!r}")
+        raise ArgumentError(f"{name} must be a positive int or (h, w) pair, got {v!r}")
     return int(a[0]), int(a[1])
 
 
@@ -42,9 +43,9 @@ def window_starts(size: int, window: int, stride: int) -> np.ndarray:
     [0, 4, 8]
     """
     if window > size:
-        raise ValueError(f"window {window} is larger than the image side {size}")
+        raise ArgumentError(f"window {window} is larger than the image side {size}")
     if stride > window:
-        raise ValueError(f"stride {stride} > window {window} would leave pixels unexplained")
+        raise ArgumentError(f"stride {stride} > window {window} would leave pixels unexplained")
     return np.arange(int(np.ceil((size - window) / stride)) + 1) * stride
 
 
@@ -87,7 +88,7 @@ def _occlusion_one(model, image, target, window, stride, baseline, progress):
     return total / count, len(boxes), None, {"windows": len(boxes)}
 
 
-def occlusion(model, image, target=None, window=8, stride=4, baseline="black", progress=True):
+def occlusion(model, image, target=None, *, window=8, stride=4, baseline="black", progress=True):
     """Sliding-window occlusion map (Zeiler & Fergus 2014; Captum's ``Occlusion``).
 
     Parameters
@@ -129,7 +130,7 @@ def _region_occlusion_one(model, image, target, regions, names, baseline, progre
     return paint(labels, drop), n, dict(zip(names, drop.tolist())), {}
 
 
-def region_occlusion(model, image, regions, target=None, names=None, baseline="black",
+def region_occlusion(model, image, target=None, *, regions=None, names=None, baseline="black",
                      progress=True):
     """Score drop when each region alone is replaced by the baseline (Captum's FeatureAblation).
 
@@ -149,7 +150,7 @@ def region_occlusion(model, image, regions, target=None, names=None, baseline="b
     --------
     >>> img = np.zeros((4, 4, 1), np.float32); img[:, :2] = 1
     >>> lab = np.repeat([[0, 0, 1, 1]], 4, axis=0)
-    >>> region_occlusion(lambda x: x.sum(axis=(1, 2, 3)), img, lab, progress=False).regions
+    >>> region_occlusion(lambda x: x.sum(axis=(1, 2, 3)), img, regions=lab, progress=False).regions
     {'r0': 8.0, 'r1': 0.0}
     """
     return run("region_occlusion", model, image, target, _region_occlusion_one, regions=regions,

@@ -1,11 +1,12 @@
 """Shared plumbing of the black-box (perturbation) saliency methods.
 
 Every method follows ``method(model, image, target=..., **options) -> SaliencyMap``: the model is
-anything :func:`minplus.models.base.as_model` accepts and is only ever queried through
-``as_model(model).score_masks(masker, masks)``, so the Masker (or one of the index maskers of
-:mod:`minplus.saliency.indexed_maskers`) renders every batch. This module resolves the target,
-validates region inputs, scores mask batches with progress, and runs a method over a batch of
-images.
+anything :func:`minplus.models.base.as_model` accepts. :func:`run` binds it to each image once (a
+:class:`minplus.evaluate.Binding`), and every batch is scored through the one evaluation loop,
+:class:`minplus.evaluate.Evaluation`, so the Masker (or one of the index maskers of
+:mod:`minplus.saliency.indexed_maskers`) renders into the model's input. This module resolves
+the target, validates region inputs, scores mask batches with progress, and runs a method over a
+batch of images.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import RegionError, ShapeError, TargetError
+from ..evaluate import Binding
 from ..masking import Masker, _as_image
-from ..models.base import as_model
 from .saliency_map import SaliencyMap
 
-# Masks scored per model call of score_masks when showing progress: large enough that the
+# Masks scored per Evaluation.scores call when showing progress: large enough that the
 # adapter's own batching, not this loop, sets the model's batch size.
 _PROGRESS_CHUNK = 1024
 
@@ -30,8 +31,9 @@ class Target:
 
     Parameters
     ----------
-    spec : int, callable, target object or None
-        An index into the score vector; a callable ``scores (B, D) -> (B,)``; a white-box target
+    spec : int, callable, target object, Decision or None
+        An index into the score vector; a callable ``scores (B, D) -> (B,)``; a Decision (its
+        :func:`~minplus.saliency.targets.decision_target`); a white-box target
         (:class:`~minplus.saliency.targets.ClassTarget`, ``VerificationTarget``: anything with
         ``check`` and ``score`` on torch tensors), applied to the scores as a tensor; or None for
         the argmax of the unmasked image's scores.
@@ -40,7 +42,13 @@ class Target:
     """
 
     def __init__(self, spec, unmasked: np.ndarray):
+        from ..models.decision import Decision
+
         D = unmasked.shape[-1]
+        if isinstance(spec, Decision):
+            from .targets import decision_target
+
+            spec = decision_target(spec)
         if spec is None:
             spec = int(np.argmax(unmasked))
         if hasattr(spec, "score") and hasattr(spec, "check"):
@@ -71,25 +79,21 @@ class Target:
         return out
 
 
-def score(model, masker, masks: np.ndarray, target: Target, progress: bool = False,
+def score(binding: Binding, masker, masks: np.ndarray, target: Target, progress: bool = False,
           desc: str = "") -> np.ndarray:
-    """Target scores (B,) float64 of the images ``masker`` renders for ``masks`` (B,) uint64."""
+    """Target scores (B,) float64 of the images ``masker`` renders for ``masks`` (B,) uint64,
+    through the evaluation loop of the model ``binding`` binds to the image."""
     masks = np.asarray(masks, dtype=np.uint64)
+    ev = binding.evaluation(masker)
     if not progress or len(masks) <= _PROGRESS_CHUNK:
-        return target(model.score_masks(masker, masks))
+        return target(ev.scores(masks))
     out = np.empty(len(masks))
     with tqdm(total=len(masks), desc=desc, unit="eval", leave=False) as bar:
         for i in range(0, len(masks), _PROGRESS_CHUNK):
             chunk = masks[i:i + _PROGRESS_CHUNK]
-            out[i:i + len(chunk)] = target(model.score_masks(masker, chunk))
+            out[i:i + len(chunk)] = target(ev.scores(chunk))
             bar.update(len(chunk))
     return out
-
-
-def unmasked_scores(model, image: np.ndarray) -> np.ndarray:
-    """Scores (D,) of the unmasked image, rendered through a one-region Masker."""
-    masker = Masker(image, np.zeros(image.shape[:2], np.int32), baseline="black")
-    return model.score_masks(masker, np.ones(1, np.uint64))[0]
 
 
 def region_labels(regions, names, shape) -> tuple[np.ndarray, list[str], str]:
@@ -128,6 +132,9 @@ def region_masker(image, regions, names, baseline) -> tuple[Masker, np.ndarray, 
     A :class:`minplus.RegionMap` builds its own (honouring its context and soft weights);
     anything else goes through :func:`region_labels`.
     """
+    if regions is None:
+        raise RegionError("this method attributes regions: pass regions= (a RegionMap, e.g. "
+                          "minplus.parse_regions(image, 'face68').regions, or (H, W) int labels)")
     if hasattr(regions, "masker") and hasattr(regions, "n"):
         names = list(regions.names) if names is None else [str(x) for x in names]
         if len(names) != regions.n:
@@ -153,18 +160,23 @@ def run(method: str, model, image, target, explain_one, **options):
     """Run ``explain_one(model, image (H, W, C), target: Target, **options)`` on one image or each
     image of a (B, H, W, C) batch, timing it and packing the result as SaliencyMap(s).
 
-    ``explain_one`` returns (map (H, W), evaluations, regions or None, extra dict); the unmasked
-    evaluation made here to resolve the target is added to ``evaluations``.
+    ``explain_one`` gets the model bound to the image (a :class:`~minplus.evaluate.Binding`,
+    which :func:`score` takes) and returns (map (H, W), evaluations, regions or None, extra
+    dict); the unmasked evaluation made here to resolve the target is added to
+    ``evaluations``.
     """
-    model = as_model(model)
     arr = np.asarray(image)
     if arr.ndim == 4:
+        from ..models.base import as_model
+
+        model = as_model(model)
         return [run(method, model, arr[b], target, explain_one, **options)
                 for b in range(len(arr))]
     arr = _as_image(arr)
     t0 = time.perf_counter()
-    tgt = Target(target, unmasked_scores(model, arr))
-    sal, evaluations, regions, extra = explain_one(model, arr, tgt, **options)
+    binding = Binding(model, arr)
+    tgt = Target(target, binding.original)
+    sal, evaluations, regions, extra = explain_one(binding, arr, tgt, **options)
     return SaliencyMap(map=np.ascontiguousarray(sal, dtype=np.float32), method=method,
                        target=tgt.label, score=tgt.score, evaluations=int(evaluations) + 1,
                        seconds=time.perf_counter() - t0, regions=regions, extra=extra)

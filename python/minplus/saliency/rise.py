@@ -12,11 +12,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import _core
+from ..arguments import allocation, integer, real
 from ..baselines import make_baseline
+from ..errors import ShapeError
 from .indexed_maskers import AlphaMasker
 from .perturbation import run, score
 
 _CHUNK = 256  # masks generated and scored per round
+_MAX_SIDE = 2**31 - 1  # the core's image sides are int32
 
 
 def rise_masks(n_masks: int, shape, s: int = 8, p: float = 0.5, seed: int = 0,
@@ -28,7 +31,8 @@ def rise_masks(n_masks: int, shape, s: int = 8, p: float = 0.5, seed: int = 0,
     n_masks : int
     shape : (H, W)
     s : int
-        Grid size: the coarse grid has cells of ceil(H / s) x ceil(W / s) pixels.
+        Grid size, 1 <= s <= max(H, W): the coarse grid has cells of ceil(H / s) x ceil(W / s)
+        pixels (a finer grid than one cell per pixel adds nothing but memory).
     p : float
         Probability that a grid node is kept.
     seed : int
@@ -43,11 +47,16 @@ def rise_masks(n_masks: int, shape, s: int = 8, p: float = 0.5, seed: int = 0,
     >>> bool((rise_masks(2, (16, 16), s=4, seed=1, first=1)[0] == m[1]).all())
     True
     """
-    H, W = (int(v) for v in shape)
-    if int(s) < 1 or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"need s >= 1 and 0 <= p <= 1, got s={s}, p={p}")
-    out = np.empty((int(n_masks), H, W), np.float32)
-    _core.rise_masks(int(first), H, W, int(s), float(p), int(seed) & (2**64 - 1), out)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ShapeError(f"shape must be (H, W), got {shape!r:.80}")
+    H, W = (integer(f"shape[{i}]", v, lo=1, hi=_MAX_SIDE) for i, v in enumerate(shape))
+    s = integer("s", s, lo=1, hi=max(H, W))
+    p = real("p", p, lo=0.0, hi=1.0)
+    n_masks = integer("n_masks", n_masks, lo=0)
+    first = integer("first", first, lo=0, hi=2**62)
+    seed = integer("seed", seed)
+    out = np.empty(allocation("rise_masks", (n_masks, H, W), np.float32), np.float32)
+    _core.rise_masks(first, H, W, s, p, seed & (2**64 - 1), out)
     return out
 
 
@@ -76,7 +85,7 @@ def rise(model, image, target=None, n_masks=2000, s=8, p=0.5, baseline="black", 
     n_masks : int
         Number of random masks N (= model evaluations).
     s : int
-        Grid size of the coarse masks (cells of ceil(H / s) pixels).
+        Grid size of the coarse masks (cells of ceil(H / s) pixels), 1 <= s <= max(H, W).
     p : float
         Keep probability of a grid node, in (0, 1].
     baseline : str or ndarray
@@ -96,7 +105,8 @@ def rise(model, image, target=None, n_masks=2000, s=8, p=0.5, baseline="black", 
     >>> bool(m.map[:8, :8].mean() > m.map[8:, 8:].mean())
     True
     """
-    if int(n_masks) < 1 or not 0.0 < float(p) <= 1.0:
-        raise ValueError(f"need n_masks >= 1 and 0 < p <= 1, got n_masks={n_masks}, p={p}")
-    return run("rise", model, image, target, _rise_one, n_masks=int(n_masks), s=int(s),
-               p=float(p), baseline=baseline, seed=int(seed), progress=progress)
+    n_masks = integer("n_masks", n_masks, lo=1)
+    p = real("p", p, lo=0.0, hi=1.0, lo_open=True)
+    s = integer("s", s, lo=1)  # and s <= max(H, W), checked per image by rise_masks
+    return run("rise", model, image, target, _rise_one, n_masks=n_masks, s=s, p=p,
+               baseline=baseline, seed=integer("seed", seed), progress=progress)

@@ -38,3 +38,14 @@ class SaliencyMap:
     seconds: float = 0.0
     regions: dict | None = None
     extra: dict = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        from ..viz.cards import saliency_card
+
+        return saliency_card(self)
+
+    def _repr_png_(self) -> bytes:
+        from ..viz.encoding import png_bytes
+        from ..viz.overlays import heatmap_panel
+
+        return png_bytes(heatmap_panel(np.zeros(self.map.shape + (3,), np.uint8), self.map))

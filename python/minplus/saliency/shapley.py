@@ -15,7 +15,7 @@ from math import comb
 
 import numpy as np
 
-from ..errors import RegionError
+from ..errors import ArgumentError, RegionError
 from .perturbation import paint, region_masker, run, score
 
 MAX_EXACT_REGIONS = 20
@@ -46,13 +46,13 @@ def values_from_lattice(f: np.ndarray, n: int, index: str = "shapley") -> np.nda
     """
     f = np.asarray(f, np.float64)
     if f.shape != (1 << n,):
-        raise ValueError(f"f must have 2^n = {1 << n} scores, got shape {f.shape}")
+        raise ArgumentError(f"f must have 2^n = {1 << n} scores, got shape {f.shape}")
     if index == "shapley":
         weight = np.array([1.0 / (n * comb(n - 1, k)) for k in range(n)])
     elif index == "banzhaf":
         weight = np.full(n, 0.5 ** (n - 1))
     else:
-        raise ValueError(f"index must be 'shapley' or 'banzhaf', got {index!r}")
+        raise ArgumentError(f"index must be 'shapley' or 'banzhaf', got {index!r}")
     sets = np.arange(1 << n, dtype=np.int64)
     size = popcount(sets)
     out = np.empty(n)
@@ -77,7 +77,7 @@ def _lattice_one(model, image, target, regions, names, baseline, index, progress
     return paint(labels, values), 1 << n, dict(zip(names, values.tolist())), extra
 
 
-def shapley_values(model, image, regions, target=None, names=None, baseline="black",
+def shapley_values(model, image, target=None, *, regions=None, names=None, baseline="black",
                    progress=True):
     """Exact Shapley values of n <= 20 regions (2^n model evaluations).
 
@@ -106,14 +106,14 @@ def shapley_values(model, image, regions, target=None, names=None, baseline="bla
     --------
     >>> img = np.zeros((2, 4, 1), np.float32); img[:, :2] = 1
     >>> lab = np.array([[0, 0, 1, 1]] * 2)
-    >>> shapley_values(lambda x: x.sum(axis=(1, 2, 3)) ** 2, img, lab, progress=False).regions
+    >>> shapley_values(lambda x: x.sum(axis=(1, 2, 3)) ** 2, img, regions=lab, progress=False).regions
     {'r0': 16.0, 'r1': 0.0}
     """
     return run("shapley", model, image, target, _lattice_one, regions=regions, names=names,
                baseline=baseline, index="shapley", progress=progress)
 
 
-def banzhaf_values(model, image, regions, target=None, names=None, baseline="black",
+def banzhaf_values(model, image, target=None, *, regions=None, names=None, baseline="black",
                    progress=True):
     """Exact Banzhaf values of n <= 20 regions; parameters as :func:`shapley_values`.
 

@@ -24,8 +24,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..errors import DTypeError, GradientError, ModelError, ShapeError
+from ..models.input_spec import normalise, resolve_preprocess
 from .saliency_map import SaliencyMap
 from .targets import as_target
+from ..errors import ArgumentError, ArgumentTypeError
 
 
 def require_module(model, method: str) -> torch.nn.Module:
@@ -76,19 +78,9 @@ def _preprocessed(image: np.ndarray, preprocess) -> torch.Tensor:
             raise ShapeError(f"preprocess must return a (C, H, W) or (1, C, H, W) input, got shape "
                              f"{tuple(x.shape)}")
         return x.float()
-    if preprocess is None:
-        scale, mean, std = (1.0 / 255.0 if image.dtype == np.uint8 else 1.0), 0.0, 1.0
-    else:
-        try:
-            scale, mean, std = preprocess
-        except (TypeError, ValueError):
-            raise TypeError("preprocess must be a callable, None, or a (scale, mean, std) "
-                            f"tuple; got {preprocess!r}") from None
-    c = image.shape[2]
-    mean = np.broadcast_to(np.asarray(mean, np.float32), (c,))
-    std = np.broadcast_to(np.asarray(std, np.float32), (c,))
-    x = (image.astype(np.float32) * np.float32(scale) - mean) / std
-    return torch.from_numpy(np.ascontiguousarray(x))[None].permute(0, 3, 1, 2)
+    # The one preprocess policy of minplus, shared with the model adapters.
+    x = normalise(image[None], resolve_preprocess(preprocess, image.dtype), layout="nhwc")
+    return torch.from_numpy(x).permute(0, 3, 1, 2)
 
 
 def _check_array(image: np.ndarray, name: str) -> None:
@@ -126,8 +118,8 @@ def prepare_images(image, preprocess=None):
         return ([p[0][0] for p in parts], [p[1][0] for p in parts], [p[2][0] for p in parts], True)
     if isinstance(image, torch.Tensor):
         if preprocess is not None:
-            raise ValueError("preprocess applies to (H, W, C) arrays; a tensor image is taken "
-                             "as the model's input as it is")
+            raise ArgumentError("preprocess applies to (H, W, C) arrays; a tensor image is taken "
+                                "as the model's input as it is")
         if not image.is_floating_point():
             raise DTypeError(f"a tensor image must be floating point, got {image.dtype}")
         if image.ndim == 3:
@@ -139,8 +131,8 @@ def prepare_images(image, preprocess=None):
         xs = [image] if len(image) == 1 else list(image[:, None])
         return xs, [None] * len(xs), [tuple(image.shape[2:])] * len(xs), len(xs) > 1
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, a torch tensor or a list of them, got "
-                        f"{type(image).__name__}")
+        raise ArgumentTypeError(f"image must be a numpy array, a torch tensor or a list of them, "
+                                f"got {type(image).__name__}")
     if image.ndim == 4:
         parts = prepare_images(list(image), preprocess)
         return parts[0], parts[1], parts[2], True
@@ -238,7 +230,7 @@ def chunks(total: int, size: int | None, progress: bool, desc: str):
     """(start, stop) pairs covering range(total) in steps of ``size`` (all at once if None)."""
     size = total if size is None else int(size)
     if size < 1:
-        raise ValueError(f"batch size must be >= 1, got {size}")
+        raise ArgumentError(f"batch size must be >= 1, got {size}")
     starts = range(0, total, size)
     if progress and len(starts) > 1:
         starts = tqdm(starts, desc=desc, leave=False)
@@ -279,8 +271,8 @@ def explain_images(method: str, model, image, target, preprocess, explain_one):
     inputs, raws, sizes, batch = prepare_images(image, preprocess)
     if isinstance(target, (list, tuple, np.ndarray)):
         if not batch or len(target) != len(inputs):
-            raise ValueError(f"a list of targets needs a batch of as many images; got "
-                             f"{len(target)} targets for {len(inputs)} image(s)")
+            raise ArgumentError(f"a list of targets needs a batch of as many images; got "
+                                f"{len(target)} targets for {len(inputs)} image(s)")
         targets = list(target)
     else:
         targets = [target] * len(inputs)

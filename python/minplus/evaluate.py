@@ -1,0 +1,233 @@
+"""The one evaluation loop: kept-masks -> images rendered into the model's declared input ->
+scores.
+
+Every consumer of model answers (the search, explain's proofs, every black-box saliency method,
+the metrics) goes through :class:`Evaluation`, so the unmasked image and the masked ones take one
+path, and host or CUDA rendering is chosen in one place: where the model's input buffer lives.
+
+Geometry. A model that binds a :class:`~minplus.models.input_spec.Frame` (an aligned face chip,
+a resize to its input size) sees its input in that frame. Two ways get it there:
+
+* ``render="image"`` (default): mask at the image's resolution, then warp each masked image into
+  the frame, exactly as the model's own pipeline would treat a masked photo;
+* ``render="frame"``: warp image, baseline and labels into the frame once (labels by nearest
+  neighbour) and render there, in one fused pass straight into the model's input. A 32 px
+  network then gets 32 px renders instead of resized 256 px images. The two differ only along
+  region borders: in "image" a border pixel of the input interpolates kept and masked source
+  pixels, in "frame" it is wholly kept or wholly masked, as its nearest source label says.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .core import as_masks
+from .errors import ArgumentError, ModelError
+from .masking import Masker
+from .models.base import as_model
+
+RENDERS = ("image", "frame")
+_RESERVE_BYTES = 64 << 20
+
+
+def masker_in_frame(masker: Masker, frame) -> Masker:
+    """The same regions and baseline as ``masker``, in ``frame``'s geometry: image and baseline
+    warped once by ``frame.warp``, labels by nearest neighbour (pixels from outside the image
+    become context), soft weights warped linearly.
+
+    Examples
+    --------
+    >>> from minplus.models.input_spec import Frame
+    >>> img = np.zeros((8, 8, 3), np.uint8); img[:, 4:] = 200
+    >>> lab = np.repeat(np.arange(2), 4)[None].repeat(8, 0).astype(np.int32)
+    >>> m = masker_in_frame(Masker(img, lab, baseline="black"), Frame.resize((8, 8), (4, 4)))
+    >>> m.image.shape, m.labels[0].tolist()
+    ((4, 4, 3), [0, 0, 1, 1])
+    """
+    soft = None
+    if masker.soft_weights is not None:
+        soft = np.stack([frame.warp(w) for w in masker.soft_weights]).astype(np.float32)
+    return Masker(frame.warp(masker.image), frame.warp_labels(masker.labels),
+                  baseline=frame.warp(masker.baseline), context=masker.context,
+                  n_regions=masker.n, soft_weights=soft)
+
+
+class Binding:
+    """A model bound to one explained image: the frame it wants its input in and the unmasked
+    image's scores. Every masker of that image (a method may build several) shares it, so the
+    model binds once per image and the unmasked image is scored once.
+
+    Parameters
+    ----------
+    model : Model or callable
+    image : (H, W, C) ndarray
+        The explained image, as the maskers hold it.
+    """
+
+    def __init__(self, model, image: np.ndarray):
+        self.model = as_model(model)
+        self.image = image
+        self.spec = self.model.input_spec
+        self.frame = self.model.bind(image)
+        t = time.perf_counter()
+        source = image if self.frame is None else self.frame.warp(image)
+        self.original = self.model.checked(self.model.run(self.model.prepare(source[None])), 1)[0]
+        self.seconds = time.perf_counter() - t
+
+    def evaluation(self, masker, render: str = "image") -> "Evaluation":
+        """An :class:`Evaluation` of ``masker`` (which must hold this image) sharing this
+        binding."""
+        return Evaluation(self, masker, render)
+
+
+class Evaluation:
+    """Scores of masked versions of one image under one model.
+
+    Parameters
+    ----------
+    model : Model, callable or Binding
+        Any adapter of :mod:`minplus.models`, ``fn(images (B, H, W, C)) -> scores (B, D)``
+        (called once per batch it is given), or a :class:`Binding` of a model to this image.
+    masker : Masker or an index masker
+        The explained image, its regions and baseline.
+    render : {"image", "frame"}
+        Where masking happens when the model binds a frame (see the module docstring).
+
+    Attributes
+    ----------
+    original : (D,) float64
+        Scores of the unmasked image, computed through the same preparation as the masked ones.
+    calls, images, seconds : int, int, float
+        Model runs, masked images scored and seconds spent (render + model).
+
+    Examples
+    --------
+    >>> img = np.full((4, 4, 3), 100, np.uint8)
+    >>> m = Masker(img, np.arange(16).reshape(4, 4) // 8, baseline="black")
+    >>> ev = Evaluation(lambda x: x.mean(axis=(1, 2, 3)), m)
+    >>> ev.original.tolist(), ev.scores([1, 2, 3])[:, 0].tolist()
+    ([100.0], [50.0, 50.0, 100.0])
+    """
+
+    def __init__(self, model, masker, render: str = "image"):
+        if render not in RENDERS:
+            raise ArgumentError(f"render must be one of {RENDERS}, got {render!r}")
+        binding = model if isinstance(model, Binding) else Binding(model, masker.image)
+        if binding.image is not masker.image and not (
+                binding.image.shape == masker.image.shape
+                and np.array_equal(binding.image, masker.image)):
+            raise ModelError("the Binding holds another image than this masker's")
+        self.binding, self.model, self.spec = binding, binding.model, binding.spec
+        self.frame, self.original = binding.frame, binding.original
+        self.source = masker
+        self.warp = None
+        if self.frame is not None:
+            if render == "frame" and type(masker) is Masker:
+                masker = masker_in_frame(masker, self.frame)
+            else:
+                self.warp = self.frame
+        self.masker = masker
+        self.n = masker.n
+        self.calls = self.images = 0
+        self.seconds = 0.0
+        self.width = len(self.original)
+        self._buffers: dict = {}
+
+    @property
+    def image(self) -> np.ndarray:
+        """The explained image (H, W, C), as the masker holds it."""
+        return self.source.image
+
+    def _buffer(self, key, shape, dtype, make):
+        # One buffer as large as the largest batch so far, handed out as its leading rows (still
+        # C-contiguous): batches of changing size then reuse pages already touched instead of
+        # faulting in a fresh multi-MB allocation each time.
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < shape[0] or tuple(buf.shape[1:]) != tuple(shape[1:]):
+            buf = self._buffers[key] = make(tuple(shape), dtype)
+        return buf[:shape[0]]
+
+    def _run(self, batch, count: int) -> np.ndarray:
+        scores = self.model.checked(self.model.run(batch), count, self.width)
+        self.calls += 1
+        self.images += count
+        return scores
+
+    def _score_images(self, images: np.ndarray) -> np.ndarray:
+        """Scores of (B, H, W, C) images in the source geometry, through the frame warp."""
+        if self.warp is not None:
+            images = np.stack([self.warp.warp(im) for im in images])
+        return self._run(self.model.prepare(images), len(images))
+
+    def _target(self, B: int):
+        """(path, buffer of B images) where a chunk of B masks is rendered: "nchw" or "raw"
+        straight into the model's input, "host" for images that are warped or converted."""
+        m, spec = self.masker, self.spec
+        if self.warp is None and spec.layout == "nchw":
+            return "nchw", self._buffer("in", m.output_shape(B, "nchw"), spec.dtype,
+                                        self.model.input_buffer)
+        if self.warp is None and spec.raw and spec.device == "cpu":
+            return "raw", self._buffer("in", m.output_shape(B), m.image.dtype,
+                                       self.model.input_buffer)
+        return "host", self._buffer("host", m.output_shape(B), m.image.dtype, np.empty)
+
+    def reserve(self, batch: int) -> None:
+        """Allocate the render buffers for batches of up to ``batch`` masks now (the driver
+        knows its largest batch), so later batches reuse touched pages."""
+        step = self.model.batch_size or batch
+        per_image = 4 * int(np.prod(self.masker.output_shape(1)))  # float32 at most
+        cap = max(1, _RESERVE_BYTES // per_image)  # beyond this, allocate as batches come
+        self._target(max(1, min(int(batch), step, cap)))
+
+    def _score_chunk(self, masks: np.ndarray) -> np.ndarray:
+        B = len(masks)
+        path, buf = self._target(B)
+        if path == "nchw":
+            p = self.spec.preprocess
+            self.masker.render(masks, out=buf, layout="nchw", dtype=self.spec.dtype,
+                               scale=p.scale, mean=p.mean, std=p.std)
+            return self._run(buf, B)
+        self.masker.render(masks, out=buf)
+        return self._run(buf, B) if path == "raw" else self._score_images(buf)
+
+    def scores(self, masks) -> np.ndarray:
+        """Scores (B, D) float64 of the images rendered for kept-masks (B,) uint64, split into
+        runs of the model's ``batch_size``."""
+        # A plain Masker takes region bitmasks; an index masker checks its own indices.
+        masks = as_masks(masks, self.n) if isinstance(self.masker, Masker) and \
+            not hasattr(self.masker, "n_items") else np.asarray(masks)
+        t = time.perf_counter()
+        step = self.model.batch_size or len(masks)
+        parts = [self._score_chunk(masks[i:i + step]) for i in range(0, len(masks), step)]
+        self.seconds += time.perf_counter() - t
+        return np.concatenate(parts)
+
+    def __repr__(self):
+        return (f"Evaluation({self.model!r}, n={self.n}, frame={self.frame is not None}, "
+                f"calls={self.calls})")
+
+
+def evaluation(model, masker, render: str = "image") -> Evaluation:
+    """An :class:`Evaluation` of ``model`` (an adapter, a callable or a :class:`Binding`) on
+    ``masker``; an Evaluation is returned as is when it already serves that masker."""
+    if isinstance(model, Evaluation):
+        if model.source is not masker:
+            raise ModelError("this Evaluation serves another masker")
+        return model
+    return Evaluation(model, masker, render)
+
+
+def score_masks(model, masker, masks, render: str = "image") -> np.ndarray:
+    """Scores (B, D) of ``model`` on the images ``masker`` renders for ``masks`` (B,): a one-off
+    :class:`Evaluation` (it binds the image on every call; keep an Evaluation for many).
+
+    Examples
+    --------
+    >>> img = np.full((2, 2, 1), 10, np.uint8)
+    >>> score_masks(lambda x: x.sum(axis=(1, 2, 3)), Masker(img, np.eye(2, dtype=np.int32),
+    ...             baseline="black"), [1, 3])[:, 0].tolist()
+    [20.0, 40.0]
+    """
+    return Evaluation(model, masker, render).scores(masks)
