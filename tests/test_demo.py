@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-import minplus.saliency
 from minplus.cli import build_parser, main
 
 FILES = {"explanation.png", "original.png", "regions.png", "explanation.json"}

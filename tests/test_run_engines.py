@@ -15,6 +15,9 @@ from minplus.run import read_log, read_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+# Where the minplus under test was imported from (the checkout's python/ in development,
+# site-packages when installed): subprocesses and Ray workers import the same one.
+MINPLUS_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(minplus.__file__)))
 GRID = dict(regions="grid:2x2", baseline="black", progress=False)
 
 
@@ -52,10 +55,11 @@ def test_process_pool_equals_local(local_rows, tmp_path):
 
 @pytest.fixture(scope="module")
 def ray_local():
-    ray = pytest.importorskip("ray")
+    import ray
+
     # Ray's workers import this module (the model factory) and minplus from these folders.
     ray.init(num_cpus=2, log_to_driver=False, include_dashboard=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([os.path.join(REPO, "python"),
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([MINPLUS_PARENT,
                                                                       HERE])}})
     yield ray
     ray.shutdown()

@@ -6,7 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import minplus
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the minplus under test was imported from (the checkout's python/ in development,
+# site-packages when installed): subprocesses and Ray workers import the same one.
+MINPLUS_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(minplus.__file__)))
 
 # Measured in a fresh process: its peak RSS (VmHWM: ru_maxrss would carry the forking pytest
 # process's peak across exec) and the resident size after 100 and after 1,000 images. Images
@@ -46,7 +51,7 @@ SCRIPT = textwrap.dedent("""
 def test_thousand_images_under_a_fixed_bound(tmp_path):
     script = tmp_path / "memory.py"
     script.write_text(SCRIPT)
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
+    env = dict(os.environ, PYTHONPATH=MINPLUS_PARENT)
     out = subprocess.run([sys.executable, str(script), str(tmp_path / "run")], env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -14,6 +14,9 @@ import minplus
 from minplus.run import read_run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the minplus under test was imported from (the checkout's python/ in development,
+# site-packages when installed): subprocesses and Ray workers import the same one.
+MINPLUS_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(minplus.__file__)))
 
 # Runs one dataset run and exits 0; a model that sleeps a little per batch, so a kill lands
 # anywhere: listing, explaining, writing a part, renaming it, appending the log.
@@ -44,7 +47,7 @@ SCRIPT = textwrap.dedent("""
 
 def _start(script, out, n, workers):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.join(REPO, "python"), os.environ.get("PYTHONPATH", "")]))
+        [MINPLUS_PARENT, os.environ.get("PYTHONPATH", "")]))
     # A session of its own, so the kill takes the pool's workers with the driver.
     return subprocess.Popen([sys.executable, str(script), str(out), str(n), str(workers)],
                             env=env, start_new_session=True, stdout=subprocess.PIPE,
