@@ -170,7 +170,8 @@ def shapley_rows(size: int, quick: bool) -> list[tuple]:
     labels = np.repeat((np.arange(size) * 10 // size)[None], size, axis=0)  # 10 vertical bands
     mask = feature_mask(labels)
     t, out = interleaved({"ours": lambda: shapley_values(as_model(MODEL, batch_size=64), img,
-                                                         labels, TARGET, progress=False)}, 2)
+                                                         TARGET, regions=labels,
+                                                         progress=False)}, 2)
     t_ours, ours = t["ours"], out["ours"]
     exact = np.array(list(ours.regions.values()))
     tol = 0.01 * np.abs(exact).max()

@@ -26,10 +26,32 @@ import numpy as np
 from .core import as_masks
 from .errors import ArgumentError, ModelError
 from .masking import Masker
-from .models.base import as_model
+from .models.base import Model, as_model
 
 RENDERS = ("image", "frame")
 _RESERVE_BYTES = 64 << 20
+
+
+# Host render buffers outlive the Evaluation that made them: the next Evaluation (the next
+# search, the next image of a run) takes one of the same image shape instead of faulting in
+# fresh pages. An Evaluation owns a buffer while it lives, so two never share one.
+_POOL: list = []
+_POOL_BYTES = 256 << 20
+
+
+def _take(shape, dtype):
+    """A pooled host buffer of at least ``shape[0]`` images of ``shape[1:]`` and ``dtype``."""
+    dtype = np.dtype(dtype)
+    for i, buf in enumerate(_POOL):
+        if buf.dtype == dtype and buf.shape[1:] == tuple(shape[1:]) and buf.shape[0] >= shape[0]:
+            return _POOL.pop(i)
+    return None
+
+
+def _give_back(buf: np.ndarray) -> None:
+    _POOL.insert(0, buf)
+    while sum(b.nbytes for b in _POOL) > _POOL_BYTES:
+        _POOL.pop()
 
 
 def masker_in_frame(masker: Masker, frame) -> Masker:
@@ -146,8 +168,19 @@ class Evaluation:
         # faulting in a fresh multi-MB allocation each time.
         buf = self._buffers.get(key)
         if buf is None or buf.shape[0] < shape[0] or tuple(buf.shape[1:]) != tuple(shape[1:]):
-            buf = self._buffers[key] = make(tuple(shape), dtype)
+            if isinstance(buf, np.ndarray):
+                _give_back(buf)
+            buf = _take(shape, dtype) if make is np.empty or \
+                type(self.model).input_buffer is Model.input_buffer else None
+            if buf is None:
+                buf = make(tuple(shape), dtype)
+            self._buffers[key] = buf
         return buf[:shape[0]]
+
+    def __del__(self):
+        for buf in getattr(self, "_buffers", {}).values():
+            if isinstance(buf, np.ndarray):
+                _give_back(buf)
 
     def _run(self, batch, count: int) -> np.ndarray:
         scores = self.model.checked(self.model.run(batch), count, self.width)
