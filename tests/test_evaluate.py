@@ -185,3 +185,14 @@ def test_both_render_modes_decide_the_demo_sets_alike(demo_faces, case):
     want = [True] * len(e.min_plus_masks) + [False] * len(e.min_minus_masks)
     assert kept, "the demo case has sets to check"
     assert e.decision(ev.scores(np.array(kept, np.uint64))).tolist() == want
+
+
+def test_a_float_image_takes_the_float_preprocess_in_both_paths():
+    """The default preprocess depends on the pixel type (x / 255 for uint8, as is for float):
+    the fused render and the unmasked image's preparation follow the same one."""
+    img = (IMAGE / 255.0).astype(np.float32)
+    model = TorchModel(small_net())  # preprocess=None: the one policy
+    ev = Evaluation(model, Masker(img, LABELS, baseline="black"))
+    np.testing.assert_allclose(ev.scores([255])[0], ev.original, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ev.original, model(img), rtol=1e-6, atol=1e-6)
+    assert ev.spec.preprocess.scale == 1.0

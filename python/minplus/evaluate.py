@@ -91,12 +91,19 @@ class Binding:
     def __init__(self, model, image: np.ndarray):
         self.model = as_model(model)
         self.image = image
-        self.spec = self.model.input_spec
+        # The input for this image's pixel type: the default preprocess depends on it.
+        self.spec = self.model.input_spec_for(image.dtype)
         self.frame = self.model.bind(image)
         t = time.perf_counter()
-        source = image if self.frame is None else self.frame.warp(image)
-        self.original = self.model.checked(self.model.run(self.model.prepare(source[None])), 1)[0]
+        self.original = self.model.checked(self.model.run(self.prepare(image[None])), 1)[0]
         self.seconds = time.perf_counter() - t
+
+    def prepare(self, images: np.ndarray, warp: bool = True):
+        """(B, H, W, C) images in the source geometry -> a batch the model runs: warped into the
+        frame (unless ``warp`` is False: already there) and prepared as it declares."""
+        if warp and self.frame is not None:
+            images = np.stack([self.frame.warp(im) for im in images])
+        return self.model.prepare(images)
 
     def evaluation(self, masker, render: str = "image") -> "Evaluation":
         """An :class:`Evaluation` of ``masker`` (which must hold this image) sharing this
@@ -189,10 +196,9 @@ class Evaluation:
         return scores
 
     def _score_images(self, images: np.ndarray) -> np.ndarray:
-        """Scores of (B, H, W, C) images in the source geometry, through the frame warp."""
-        if self.warp is not None:
-            images = np.stack([self.warp.warp(im) for im in images])
-        return self._run(self.model.prepare(images), len(images))
+        """Scores of (B, H, W, C) rendered images, through the frame warp unless rendered in
+        the frame."""
+        return self._run(self.binding.prepare(images, warp=self.warp is not None), len(images))
 
     def _target(self, B: int):
         """(path, buffer of B images) where a chunk of B masks is rendered: "nchw" or "raw"

@@ -114,8 +114,6 @@ class Model:
             raise ModelError(f"{self!r} returned NaN or inf scores")
         return s
 
-    _checked = checked
-
 
 class CallableModel(Model):
     """Wraps ``fn(images (B, H, W, C)) -> scores (B, ...)``, any numpy-returning callable. It is
