@@ -138,7 +138,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fast preset only, one round")
     ap.add_argument("--no-dlib", action="store_true", help="skip the dlib verifier")
     args = ap.parse_args(argv)
-    rounds = 1 if args.quick else 3
+    rounds = 1 if args.quick else 5
     presets = ("fast",) if args.quick else ("fast", "normal")
     face = hopper_face()
     rows = []

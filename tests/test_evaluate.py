@@ -196,3 +196,45 @@ def test_a_float_image_takes_the_float_preprocess_in_both_paths():
     np.testing.assert_allclose(ev.scores([255])[0], ev.original, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(ev.original, model(img), rtol=1e-6, atol=1e-6)
     assert ev.spec.preprocess.scale == 1.0
+
+
+def test_pipelined_calls_render_the_next_batch_into_a_second_buffer():
+    # batches of 10: the next batch is rendered on the render thread while the model answers
+    # this one; the batch the model holds is never written meanwhile, and scores equal a serial
+    # run's
+    held = []
+
+    def fn(x):
+        held.append(x)  # no copy: a buffer rendered into while the model runs would change
+        snapshot = x.copy()
+        out = x.reshape(len(x), -1).mean(axis=1)
+        np.testing.assert_array_equal(x, snapshot)
+        return out
+
+    masker = Masker(IMAGE, LABELS, baseline="black")
+    ev = Evaluation(CallableModel(fn, batch_size=10), masker)
+    assert ev._pipelined([MASKS[:10], MASKS[10:20]])
+    scores = ev.scores(MASKS)
+    np.testing.assert_allclose(scores[:, 0], masker.render(MASKS).reshape(256, -1).mean(1))
+    batches = held[1:]
+    assert [len(b) for b in batches] == [10] * 25 + [6]
+    # two buffers, alternating
+    assert batches[0].__array_interface__["data"][0] != batches[1].__array_interface__["data"][0]
+    assert batches[0].__array_interface__["data"][0] == batches[2].__array_interface__["data"][0]
+
+
+def test_a_failing_model_in_a_pipelined_call_raises_its_error_and_the_next_call_works():
+    calls = []
+
+    def fn(x):
+        calls.append(len(x))
+        if len(calls) == 3:
+            raise RuntimeError("model down")
+        return x.reshape(len(x), -1).mean(axis=1)
+
+    masker = Masker(IMAGE, LABELS, baseline="black")
+    ev = Evaluation(CallableModel(fn, batch_size=10), masker)
+    with pytest.raises(RuntimeError, match="model down"):
+        ev.scores(MASKS)
+    np.testing.assert_allclose(ev.scores(MASKS[:30])[:, 0],
+                               masker.render(MASKS[:30]).reshape(30, -1).mean(1))

@@ -125,3 +125,52 @@ def test_train_explainer_command_writes_a_loadable_file(tmp_path, capsys):
     # A verifier is no classifier: a usage error (exit status 2), one line.
     assert main(["train-explainer", "--model", "dlib-verify", "--out", str(out), "--quiet"]) == 2
     assert "dlib-verify is a verifier" in capsys.readouterr().err
+
+
+def test_explain_command_runs_a_trained_explainer_on_the_models_chip(gender, tmp_path, capsys):
+    import json
+
+    from minplus.cli import main
+    from minplus.cli_specs import image_from_spec
+    from minplus.models import GenderClassifier
+    from minplus.saliency.on_chip import explainer_on_chip
+
+    net, pre, held_out, ex = gender
+    path = tmp_path / "gender.explainer"
+    ex.save(str(path))
+    out = tmp_path / "report"
+    args = ["explain", "sample:hopper", "--model", "gender", "--out", str(out), "--quiet"]
+    assert main(args + ["--methods", "explainer,region-occlusion", "--explainer", str(path),
+                        "--metrics", "deletion"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    sal = result["explanations"][0]["saliency"]
+    assert [s["method"] for s in sal] == ["explainer", "region_occlusion"]
+    assert sal[0]["evaluations"] == 0  # the mask needs no model call
+    assert (out / "saliency_explainer.png").is_file()
+    assert "deletion AUC" in result["explanations"][0]["metrics"]["explainer"]
+    # the map is the Explainer's mask on the gender network's 32 px chip, carried back
+    image = image_from_spec("sample:hopper")
+    model = GenderClassifier()
+    scores = model.run(model.prepare(model.bind(image).warp(image)[None]))[0]
+    cls = int(np.argmax(scores))
+    m = explainer_on_chip(ex, model, image, cls, scores[cls])
+    assert m.map.shape == image.shape[:2] and m.extra["chip_size"] == [32, 32]
+    assert m.extra["masks"].shape == (2, 32, 32)
+    chip = model.bind(image).warp(image)
+    np.testing.assert_array_equal(m.extra["masks"], ex.masks(chip))
+    assert m.score == pytest.approx(scores[cls])
+    capsys.readouterr()
+    # usage errors before any work (exit status 2): no file, a file without the method, a
+    # decision that is not a class, an Explainer of another classifier
+    assert main(args + ["--methods", "explainer"]) == 2
+    assert "needs --explainer FILE" in capsys.readouterr().err
+    assert main(args + ["--explainer", str(path)]) == 2
+    assert "add it to --methods" in capsys.readouterr().err
+    assert main(args + ["--methods", "explainer", "--explainer", str(tmp_path / "none")]) == 2
+    assert "no Explainer file" in capsys.readouterr().err
+    age = ["explain", "sample:hopper", "--model", "age", "--out", str(out), "--quiet",
+           "--methods", "explainer", "--explainer", str(path)]
+    assert main(age) == 2
+    assert "class decision" in capsys.readouterr().err
+    assert main(age + ["--decision", "class"]) == 2
+    assert "masks for 2 classes" in capsys.readouterr().err

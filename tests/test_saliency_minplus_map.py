@@ -9,6 +9,7 @@ from blackbox_reference import SmallCNN, astronaut_image, numpy_model
 from minplus_map_reference import (FaceNetwork, astronaut_face, hole, hopper_face,
                                    reference_minplus, smooth)
 
+from minplus.errors import ArgumentError, MinplusError, ShapeError
 from minplus.models.base import as_model
 from minplus.saliency import minplus_map
 from minplus.saliency.indexed_maskers import WindowMasker
@@ -57,6 +58,31 @@ def test_window_steps_match_numpy(dtype, layout):
     after = numpy_window_step(m, 1, m.window(3), "hwc", 1.0, 0.0, 1.0)
     m.apply(N + 3)  # the plus phase's current image becomes its window 3, exactly as rendered
     np.testing.assert_array_equal(m.states[1], after)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "image"])
+@pytest.mark.parametrize("layout", ["hwc", "nchw"])
+def test_a_batch_larger_than_the_cache_streams_the_same_images(dtype, layout):
+    # 40 float32 images of 256 x 256 x 3 are 31 MB: past the kernel's 16 MB threshold, rows are
+    # assembled in a buffer and written with non-temporal stores; each image alone is not
+    img = np.random.default_rng(2).integers(0, 256, (256, 256, 3)).astype(np.uint8)
+    centres, taps = window_grid((256, 256), 161, 16)
+    centres = np.vstack([centres, [[-3, 250], [-1000, -1000]]])
+    m = WindowMasker(img, centres, taps, baseline="black", ops=("remove", "screen"),
+                     dtype=None if dtype == "float32" else "image")
+    m.states[1] = np.floor(m.states[1] * 0.5)
+    N = len(centres)
+    idx = np.r_[N - 2:N, 0:19, N + 100:N + 119].astype(np.int64)
+    kw = {} if layout == "hwc" else {"dtype": np.float32, "scale": 0.5, "mean": 3.0, "std": 2.0}
+    big = m.render(idx, layout=layout, **kw)
+    assert big.nbytes > 16 << 20 or (dtype == "image" and layout == "hwc")
+    for k in range(0, len(idx), 7):
+        np.testing.assert_array_equal(big[k], m.render(idx[k:k + 1], layout=layout, **kw)[0])
+    # a misaligned output (offset by one element) is written the same
+    buf = np.empty(big.size + 1, big.dtype)
+    out = buf[1:].reshape(big.shape)
+    m.render(idx, out=out, layout=layout, **kw)
+    np.testing.assert_array_equal(out, big)
 
 
 def test_window_renders_in_the_image_dtype_on_request():
@@ -121,13 +147,13 @@ def test_planted_evidence_one_call_per_step_and_the_published_counts():
     assert np.all(np.diff(minus["scores"]) < 0) and np.all(np.diff(plus["scores"]) > 0)
     assert minus["scores"][0] == 1.0 and plus["scores"][0] < 0.01  # the near-black noise start
     n = len(m.extra["centres"])  # 7 x 7
-    # the unmasked image once, then one call per step: the plus start with
-    # minus step 1, then plus step t with minus step t + 1. A removed centre (now black) is not a
-    # minus candidate again; plus candidates are every centre every step.
+    # the unmasked image once, then one call per step: the plus start with plus step 1 and minus
+    # step 1, then plus step t with minus step t. A removed centre (now black) is not a minus
+    # candidate again; plus candidates are every centre every step.
     c = m.extra["centres"]
     k = int((img[c[:, 0], c[:, 1]] > 0).any(axis=1).sum())  # centres not black to begin with
     assert k == 4
-    assert calls == [1, 1 + k, n + k - 1, n + k - 2, n + k - 3, n]
+    assert calls == [1, 1 + n + k, n + k - 1, n + k - 2, n + k - 3]
     assert m.evaluations == sum(calls)
     # first-step impulses in score units: the drop of every candidate and the gain
     assert minus["first"][c[:, 0], c[:, 1]].max() == pytest.approx(1.0 - minus["scores"][1])
@@ -138,16 +164,19 @@ def test_published_stopping_rules():
     img = np.full((32, 32, 3), 0.5, np.float32)
     # a flat score above th: minus takes the best (no change) every step, plus never starts
     # (score(image) - score(start) = 0 <= th); ties go to the first centre in raster order, and
-    # a removed centre is black (window 21 peaks on its centre pixel), so it is not taken again
+    # a removed centre is black (window 21 peaks on its centre pixel), so it is not taken again.
+    # The plus phase's first candidates went with its start (n queries spent and ignored).
     m = minplus_map(lambda x: np.ones(len(x)), img, window=21, stride=2, steps=3,
                     progress=False)
     assert m.extra["minus"]["windows"] == [0, 1, 2] and m.extra["plus"]["windows"] == []
     n = len(m.extra["centres"])
-    assert m.evaluations == 1 + (1 + n) + (n - 1) + (n - 2)
+    assert m.evaluations == 1 + (1 + n + n) + (n - 1) + (n - 2)
     assert np.all(m.map == 0)
-    # a score below th: nothing runs; only the plus start is scored
+    # a score below th: nothing runs; only the plus start (and its ignored first candidates) is
+    # scored
     m = minplus_map(lambda x: np.full(len(x), 0.005), img, progress=False)
-    assert m.extra["minus"]["windows"] == [] and m.evaluations == 2
+    n = len(m.extra["centres"])
+    assert m.extra["minus"]["windows"] == [] and m.evaluations == 2 + n
     # fast: one step per phase
     m = minplus_map(planted, np.ones((64, 64, 3), np.float32), preset="fast", progress=False)
     assert len(m.extra["minus"]["windows"]) == len(m.extra["plus"]["windows"]) == 1
@@ -168,7 +197,7 @@ def test_regions_restrict_centres_and_seed_sets_the_start():
     z = minplus_map(planted, img, window=21, stride=8, steps=2, start="baseline",
                     progress=False)
     assert z.extra["plus"]["scores"][0] == 0.0
-    with pytest.raises(ValueError, match="start"):
+    with pytest.raises(ArgumentError, match="start"):
         minplus_map(planted, img, start="white")
 
 
@@ -180,8 +209,16 @@ def test_deterministic_on_a_cnn_and_batched_images():
     assert a.map.shape == (32, 32) and a.map.dtype == np.float32 and np.isfinite(a.map).all()
     np.testing.assert_array_equal(a.map, b[0].map)
     np.testing.assert_array_equal(b[0].map, b[1].map)
-    with pytest.raises(ValueError, match="preset"):
+    with pytest.raises(ArgumentError, match="preset"):
         minplus_map(f, img, preset="slow")
+    # bad numbers are typed errors naming the argument; 0 is no longer taken as "the default"
+    for kw, name in (({"window": 0}, "window"), ({"stride": 2.5}, "stride"),
+                     ({"steps": -1}, "steps"), ({"threshold": float("nan")}, "threshold"),
+                     ({"seed": "x"}, "seed")):
+        with pytest.raises(MinplusError, match=name):
+            minplus_map(f, img, progress=False, **kw)
+    with pytest.raises(ShapeError, match="image"):
+        minplus_map(f, img[..., 0, 0], progress=False)
 
 
 @pytest.fixture(scope="module")

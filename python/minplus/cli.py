@@ -134,6 +134,8 @@ def add_explain(subparsers, common) -> None:
     p.add_argument("--budget", type=int, help="most model queries for the search")
     p.add_argument("--methods", default="",
                    help=f"comma-separated saliency methods: {', '.join(SALIENCY_METHODS)}")
+    p.add_argument("--explainer", metavar="FILE",
+                   help="a trained Explainer (minplus train-explainer) for --methods explainer")
     p.add_argument("--metrics", default="",
                    help="comma-separated metrics of the Min+/Min- claims and the saliency maps: "
                         "deletion, insertion, pointing, energy_pointing, relevance_mass, "
@@ -148,8 +150,8 @@ def add_explain(subparsers, common) -> None:
 
 def run_explain_command(args) -> int:
     from .cli_specs import (SpecError, check_regions_fit, check_regions_spec, check_white_box,
-                            decision_from_spec, image_from_spec, methods_from_spec,
-                            model_from_spec, run_saliency)
+                            decision_from_spec, image_from_spec, load_explainer,
+                            methods_from_spec, model_from_spec, run_saliency)
     from .errors import FaceNotFoundError, TargetError
     from .explain import explain
     from .report import write_report
@@ -168,6 +170,7 @@ def run_explain_command(args) -> int:
     check_regions_fit(args.regions, image)
     reference = None if args.reference is None else image_from_spec(args.reference)
     decision = decision_from_spec(args.decision, reference, args.model)
+    explainer = load_explainer(methods, args.explainer, decision)
     model, module = model_from_spec(args.model, args.preprocess)
     check_white_box(methods, module, model)
     if getattr(decision, "labels", False) is None and getattr(model, "labels", None):
@@ -181,7 +184,8 @@ def run_explain_command(args) -> int:
         raise FaceNotFoundError(f"{e} (image {files})") from e
     except TargetError as e:  # raised when the decision meets the model's first scores
         raise SpecError(f"--decision {args.decision or 'class'}: {e}") from e
-    maps = run_saliency(methods, model, module, exp, args.preprocess, progress=not args.quiet)
+    maps = run_saliency(methods, model, module, exp, args.preprocess, progress=not args.quiet,
+                        explainer=explainer)
     name = os.path.basename(args.image)
     title = name if args.reference is None else f"{name} vs {os.path.basename(args.reference)}"
     meta = {"command": shlex.join(["minplus", *args.argv]), "image": args.image,

@@ -74,7 +74,8 @@ PREPROCESS = {  # --preprocess: (scale, mean, std) for ONNX and torch models
 }
 
 # --methods name -> (function in minplus.saliency, kind): "pixels" and "regions" are black-box
-# (any model; "regions" ones work on the explanation's regions), "white" needs a torch module.
+# (any model; "regions" ones work on the explanation's regions), "white" needs a torch module,
+# "trained" a trained Explainer (no model call: its mask of the decided class).
 SALIENCY_METHODS = {
     "occlusion": ("occlusion", "pixels"),
     "rise": ("rise", "pixels"),
@@ -91,6 +92,7 @@ SALIENCY_METHODS = {
     "gradcam": ("grad_cam", "white"),
     "gradcam++": ("grad_cam_pp", "white"),
     "scorecam": ("score_cam", "white"),
+    "explainer": ("explainer", "trained"),  # a trained Explainer's file: --explainer FILE
 }
 
 
@@ -290,18 +292,44 @@ def check_white_box(names: list[str], torch_module, model=None) -> None:
                         "torch.nn.Module")
 
 
+def load_explainer(names: list[str], path: str | None, decision):
+    """The Explainer ``--methods explainer`` needs, loaded before any work (None when not
+    asked for). SpecError when the file is missing, is given without the method, or the
+    decision is not a class decision (an Explainer gives one mask per class)."""
+    from .errors import ModelFileError
+    from .models import Classification
+
+    if "explainer" not in names:
+        if path is not None:
+            raise SpecError("--explainer FILE is read by --methods explainer; add it to --methods")
+        return None
+    if path is None:
+        raise SpecError("--methods explainer needs --explainer FILE (written by minplus "
+                        "train-explainer)")
+    if not isinstance(decision, Classification):
+        raise SpecError(f"--methods explainer explains a class decision (--decision class); "
+                        f"got {type(decision).__name__}")
+    from .saliency import Explainer
+
+    try:
+        return Explainer.load(path)
+    except ModelFileError as e:
+        raise SpecError(f"--explainer: {e}") from e
+
+
 def run_saliency(names, model, torch_module, explanation, preprocess: str = "unit",
-                 progress: bool = True) -> list:
+                 progress: bool = True, explainer=None) -> list:
     """SaliencyMaps of ``explanation.image`` for each method name, in order.
 
     Black-box methods query ``model`` with the explanation's baseline ("regions" methods over
     its region map); white-box ones need ``torch_module`` (see :func:`check_white_box`).
     Every method explains one target, the score the decision watches
     (:func:`minplus.saliency.targets.decision_target`): for verification the closeness to the
-    reference in the decision's own metric, else the decided class or score.
+    reference in the decision's own metric, else the decided class or score. The "explainer"
+    method takes ``explainer`` (:func:`load_explainer`) and runs on the model's chip.
     """
     from . import saliency
-    from .saliency.on_chip import torch_network, white_box_on_chip
+    from .saliency.on_chip import explainer_on_chip, torch_network, white_box_on_chip
 
     target = saliency.decision_target(explanation.decision)
     image, baseline = explanation.image, explanation.baseline
@@ -310,7 +338,15 @@ def run_saliency(names, model, torch_module, explanation, preprocess: str = "uni
     for name in names:
         fn_name, kind = SALIENCY_METHODS[name]
         fn = getattr(saliency, fn_name)
-        if kind == "white":
+        if kind == "trained":
+            index = getattr(target, "index", None)
+            classes = explainer.config["classes"]
+            if index is None or classes != len(explanation.decision.original):
+                raise SpecError(f"--explainer has masks for {classes} classes; the model gives "
+                                f"{len(explanation.decision.original)} scores")
+            out.append(explainer_on_chip(explainer, model, image, index,
+                                         explanation.decision.original[index]))
+        elif kind == "white":
             if network is None:  # a face model's own network, on its chip; else the module
                 network = torch_network(model) if _opens(model) else \
                     (torch_module, PREPROCESS[preprocess], None)

@@ -19,6 +19,9 @@ a resize to its input size) sees its input in that frame. Two ways get it there:
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import threading
 import time
 
 import numpy as np
@@ -29,6 +32,23 @@ from .masking import Masker
 from .models.base import Model, as_model
 
 RENDERS = ("image", "frame")
+
+
+_RENDERER: dict = {}
+# the cores this process may run on (a container's or taskset's share, not the machine's)
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+    (os.cpu_count() or 1)
+
+
+def _renderer() -> concurrent.futures.ThreadPoolExecutor:
+    """The one background thread that renders a call's next chunk while the model runs (one per
+    process: a forked child would inherit an executor whose thread it does not have)."""
+    pid = os.getpid()
+    if pid not in _RENDERER:
+        _RENDERER.clear()
+        _RENDERER[pid] = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="minplus-render")
+    return _RENDERER[pid]
 _RESERVE_BYTES = 64 << 20
 
 
@@ -39,19 +59,25 @@ _POOL: list = []
 _POOL_BYTES = 256 << 20
 
 
+_POOL_LOCK = threading.Lock()  # the render thread takes buffers too
+
+
 def _take(shape, dtype):
     """A pooled host buffer of at least ``shape[0]`` images of ``shape[1:]`` and ``dtype``."""
     dtype = np.dtype(dtype)
-    for i, buf in enumerate(_POOL):
-        if buf.dtype == dtype and buf.shape[1:] == tuple(shape[1:]) and buf.shape[0] >= shape[0]:
-            return _POOL.pop(i)
+    with _POOL_LOCK:
+        for i, buf in enumerate(_POOL):
+            if buf.dtype == dtype and buf.shape[1:] == tuple(shape[1:]) and \
+                    buf.shape[0] >= shape[0]:
+                return _POOL.pop(i)
     return None
 
 
 def _give_back(buf: np.ndarray) -> None:
-    _POOL.insert(0, buf)
-    while sum(b.nbytes for b in _POOL) > _POOL_BYTES:
-        _POOL.pop()
+    with _POOL_LOCK:
+        _POOL.insert(0, buf)
+        while sum(b.nbytes for b in _POOL) > _POOL_BYTES:
+            _POOL.pop()
 
 
 def masker_in_frame(masker: Masker, frame) -> Masker:
@@ -200,17 +226,18 @@ class Evaluation:
         the frame."""
         return self._run(self.binding.prepare(images, warp=self.warp is not None), len(images))
 
-    def _target(self, B: int):
+    def _target(self, B: int, slot: int = 0):
         """(path, buffer of B images) where a chunk of B masks is rendered: "nchw" or "raw"
-        straight into the model's input, "host" for images that are warped or converted."""
+        straight into the model's input, "host" for images that are warped or converted.
+        ``slot`` 1 is the second buffer of a pipelined call."""
         m, spec = self.masker, self.spec
         if self.warp is None and spec.layout == "nchw":
-            return "nchw", self._buffer("in", m.output_shape(B, "nchw"), spec.dtype,
+            return "nchw", self._buffer(("in", slot), m.output_shape(B, "nchw"), spec.dtype,
                                         self.model.input_buffer)
         if self.warp is None and spec.raw and spec.device == "cpu":
-            return "raw", self._buffer("in", m.output_shape(B), m.image.dtype,
+            return "raw", self._buffer(("in", slot), m.output_shape(B), m.image.dtype,
                                        self.model.input_buffer)
-        return "host", self._buffer("host", m.output_shape(B), m.image.dtype, np.empty)
+        return "host", self._buffer(("host", slot), m.output_shape(B), m.image.dtype, np.empty)
 
     def reserve(self, batch: int) -> None:
         """Allocate the render buffers for batches of up to ``batch`` masks now (the driver
@@ -220,26 +247,54 @@ class Evaluation:
         cap = max(1, _RESERVE_BYTES // per_image)  # beyond this, allocate as batches come
         self._target(max(1, min(int(batch), step, cap)))
 
-    def _score_chunk(self, masks: np.ndarray) -> np.ndarray:
-        B = len(masks)
-        path, buf = self._target(B)
+    def _render_chunk(self, masks: np.ndarray, slot: int = 0, num_threads: int = 0):
+        """Render a chunk: (path, buffer)."""
+        path, buf = self._target(len(masks), slot)
         if path == "nchw":
             p = self.spec.preprocess
             self.masker.render(masks, out=buf, layout="nchw", dtype=self.spec.dtype,
-                               scale=p.scale, mean=p.mean, std=p.std)
-            return self._run(buf, B)
-        self.masker.render(masks, out=buf)
-        return self._run(buf, B) if path == "raw" else self._score_images(buf)
+                               scale=p.scale, mean=p.mean, std=p.std, num_threads=num_threads)
+        else:
+            self.masker.render(masks, out=buf, num_threads=num_threads)
+        return path, buf
+
+    def _run_chunk(self, path, buf) -> np.ndarray:
+        return self._run(buf, len(buf)) if path != "host" else self._score_images(buf)
+
+    def _pipelined(self, chunks) -> bool:
+        """Whether to render the next chunk while the model runs this one: two chunks or more,
+        host rendering (CUDA rendering is asynchronous already) and a second core for it."""
+        return len(chunks) > 1 and self.spec.device == "cpu" and _CORES > 1
 
     def scores(self, masks) -> np.ndarray:
         """Scores (B, D) float64 of the images rendered for kept-masks (B,) uint64, split into
-        runs of the model's ``batch_size``."""
+        runs of the model's ``batch_size``.
+
+        With two runs or more, the next run's images are rendered on a second thread (one core)
+        while the model answers the current one, into a second buffer."""
         # A plain Masker takes region bitmasks; an index masker checks its own indices.
         masks = as_masks(masks, self.n) if isinstance(self.masker, Masker) and \
             not hasattr(self.masker, "n_items") else np.asarray(masks)
         t = time.perf_counter()
         step = self.model.batch_size or len(masks)
-        parts = [self._score_chunk(masks[i:i + step]) for i in range(0, len(masks), step)]
+        chunks = [masks[i:i + step] for i in range(0, len(masks), step)]
+        if not self._pipelined(chunks):
+            parts = [self._run_chunk(*self._render_chunk(c)) for c in chunks]
+        else:
+            parts = []
+            ready = self._render_chunk(chunks[0])  # every core: nothing to overlap yet
+            for i in range(len(chunks)):
+                pending = None
+                if i + 1 < len(chunks):
+                    pending = _renderer().submit(self._render_chunk, chunks[i + 1], (i + 1) % 2, 1)
+                try:
+                    parts.append(self._run_chunk(*ready))
+                except BaseException:
+                    if pending is not None:  # no render may still write a buffer afterwards
+                        concurrent.futures.wait([pending])
+                    raise
+                if pending is not None:
+                    ready = pending.result()
         self.seconds += time.perf_counter() - t
         return np.concatenate(parts)
 

@@ -156,9 +156,15 @@ class Masker:
             soft_weights = feathered_weights(self.labels, self.n,
                                              real("feather", feather, lo=0.0, hi=MAX_SIGMA))
         self.soft_weights = None if soft_weights is None else self._check_weights(soft_weights)
-        self._spans = _core.RegionSpans(self.labels)
+        self._region_spans = None  # built on the first render (index maskers never need it)
         self._soft = None if self.soft_weights is None else _core.SoftWeights(self.soft_weights)
         self._frames: dict = {}
+
+    def _spans(self):
+        """The labels' row spans, as the native renderer walks them (built once)."""
+        if self._region_spans is None:
+            self._region_spans = _core.RegionSpans(self.labels)
+        return self._region_spans
 
     def _check_weights(self, w) -> np.ndarray:
         if not isinstance(w, np.ndarray) or w.dtype != np.float32:
@@ -284,7 +290,7 @@ class Masker:
             num_threads = min(_core.max_threads(), max(1, host.nbytes >> 20))
         if self._soft is None:
             img, base = self.frames(layout, dtype, scale, mean, std)
-            _core.render_spans(self._spans, img, base, layout, masks, self.context_keep, host,
+            _core.render_spans(self._spans(), img, base, layout, masks, self.context_keep, host,
                                num_threads)
         else:
             img, base = self.frames(layout, dtype, scale, mean, std, soft=True)

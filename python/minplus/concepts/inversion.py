@@ -41,6 +41,8 @@ class Inversion:
         Mean relative squared distance at each step.
     layer : str
     seconds : float
+    originals : (B, H, W, C) uint8 ndarray or None
+        The inverted pictures, for showing beside their reconstructions.
     """
 
     images: np.ndarray
@@ -50,6 +52,7 @@ class Inversion:
     layer: str
     seconds: float
     options: dict = field(default_factory=dict)
+    originals: np.ndarray | None = None
 
 
 def _as_pictures(image, device) -> torch.Tensor:
@@ -156,4 +159,5 @@ def invert(model, layer, image, *, steps: int = 300, lr: float = 0.05,
                      start_distances=start_d.double().cpu().numpy(), history=history,
                      layer=find_layer(model, layer)[0], seconds=time.perf_counter() - start,
                      options={"parametrisation": parametrisation, "steps": steps, "lr": lr,
-                              "tv": tv, "tv_beta": tv_beta, "alpha": alpha, "seed": seed})
+                              "tv": tv, "tv_beta": tv_beta, "alpha": alpha, "seed": seed},
+                     originals=to_uint8(goal.detach().cpu()))

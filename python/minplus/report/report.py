@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..viz import data_uri
+from .concepts import concepts_section
 from .pictures import explanation_pictures, picture_files
 from .record import GENERAL_LIMITATIONS, explanation_record, result_record
 from ..errors import ArgumentError
@@ -44,7 +45,7 @@ class Report(NamedTuple):
 
 
 def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
-                 page_title: str | None = None) -> Report:
+                 page_title: str | None = None, concepts=None) -> Report:
     """Render the report of one or several explanations.
 
     Parameters
@@ -65,6 +66,10 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
     titles : sequence of str, optional
         A heading per explanation (default "decision 1", ...).
     page_title : str, optional
+    concepts : sequence of TCAVResult, Visualisation and Inversion, optional
+        Results of :mod:`minplus.concepts` for the model: a "Concepts and features" section
+        (TCAV scores against random concepts, the visualisations, originals above their
+        inversions), ``result["concepts"]`` and concepts_*.png files.
 
     Returns
     -------
@@ -93,17 +98,25 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
                       "pictures": {k: [data_uri(p) for p in v] if isinstance(v, list)
                                    else v and data_uri(v) for k, v in pngs.items()}})
     result = result_record([v["record"] for v in views], meta)
+    concept_rec, concept_pngs, concept_files = concepts_section(concepts)
+    if concept_rec is not None:
+        result["concepts"] = concept_rec
+    concept_view = None if concept_rec is None else {
+        "record": concept_rec,
+        "pictures": {k: [data_uri(p) for p in v] if isinstance(v, list) else v and data_uri(v)
+                     for k, v in concept_pngs.items()}}
     html = _template().render(result=result, views=views, page_title=page_title,
-                              general_limitations=GENERAL_LIMITATIONS)
+                              general_limitations=GENERAL_LIMITATIONS, concepts=concept_view)
     prefix = len(views) > 1
     files = {name: png for i, v in enumerate(views)
              for name, png in picture_files(v["pngs"], v["record"],
                                             f"{i + 1}_" if prefix else "").items()}
+    files.update(concept_files)
     return Report(html, result, files)
 
 
 def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None, titles=None,
-                 page_title: str | None = None, files: bool = False) -> dict:
+                 page_title: str | None = None, files: bool = False, concepts=None) -> dict:
     """Write the HTML report to ``path`` (parent folders created); returns the record.
 
     Takes the arguments of :func:`build_report`. With ``files=True`` the record is also written
@@ -112,7 +125,8 @@ def write_report(path, explanations, saliency_maps=None, metrics=None, meta=None
     Typical use: ``write_report("out/report.html", minplus.explain(image, model,
     reference=ref), saliency_maps=[minplus.saliency.rise(model, image)], files=True)``.
     """
-    report = build_report(explanations, saliency_maps, metrics, meta, titles, page_title)
+    report = build_report(explanations, saliency_maps, metrics, meta, titles, page_title,
+                          concepts)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.html, encoding="utf-8")

@@ -52,6 +52,9 @@ Decisions the published code leaves open, and what this implementation does:
   states stay float32.
 * **Queries.** ``score(image)`` is computed once (the published plus phase recomputes it); the
   minus and plus phases run in lockstep, one model call per step with both phases' candidates.
+  The plus phase's first candidates are scored in the same call as its random start, before
+  the start's score decides whether the phase runs: when it does not (``score(image) -
+  score(start) <= threshold``), those queries are spent and ignored.
 * **Baseline** other than "black": the minus step fades windows to it and the plus start is
   the baseline plus the noise; "black" is the published behaviour.
 * **regions**: when given, only centres inside a region (label >= 0) are candidates, in both
@@ -73,6 +76,8 @@ import functools
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..arguments import choice, integer, real
+from ..errors import ShapeError
 from ..evaluate import Evaluation
 from .indexed_maskers import WindowMasker
 from .perturbation import region_labels, run
@@ -267,7 +272,11 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
         while True:
             parts = []  # (phase, window indices); phase None: the plus start, scored once
             if not plus.scores:
+                # The plus start's first candidates go in the same call, before its score says
+                # whether the phase runs at all: wasted only when it does not (gain <= th).
                 parts.append((None, np.array([far])))
+                if steps > 0:
+                    parts.append((plus, plus.candidates(masker)))
             elif plus.active:
                 parts.append((plus, plus.candidates(masker)))
             if minus.active:
@@ -287,7 +296,7 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
                 if ph is None:
                     plus.scores.append(float(part[0]))
                     plus.active = steps > 0 and plus.going_on(original, threshold)
-                else:
+                elif ph.active:  # (a plus phase that did not start ignores its candidates)
                     ph.step(masker, centres, w, part, original, threshold, steps)
     sal = heatmap((minus.H0 + plus.H0 + minus.H1 + plus.H1) / 4, window)
     extra = {"centres": centres}
@@ -346,22 +355,21 @@ def minplus_map(model, image, target=None, *, regions=None, baseline="black", pr
     >>> bool(m.map[8:24, 8:24].mean() > 2 * m.map[40:, 40:].mean())
     True
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    if start not in STARTS:
-        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
-    if render not in RENDERS:
-        raise ValueError(f"render must be one of {RENDERS}, got {render!r}")
-    p = PRESETS[preset]
+    p = PRESETS[choice("preset", preset, tuple(PRESETS))]
+    start = choice("start", start, STARTS)
+    render = choice("render", render, RENDERS)
     arr = np.asarray(image)
-    scale = min(arr.shape[:2] if arr.ndim <= 3 else arr.shape[1:3]) / 256.0
-    window = int(window or max(3, round(p["window"] * scale)))
-    stride = int(stride or max(1, round(p["stride"] * scale)))
-    steps = int(p["steps"] if steps is None else steps)
-    threshold = float(p["threshold"] if threshold is None else threshold)
-    if window < 1 or stride < 1 or steps < 0:
-        raise ValueError(f"need window, stride >= 1 and steps >= 0; got {window}, {stride}, "
-                         f"{steps}")
+    if arr.ndim not in (3, 4):
+        raise ShapeError(f"image must be (H, W, C) or a batch (B, H, W, C), got shape "
+                         f"{arr.shape}")
+    scale = min(arr.shape[:2] if arr.ndim == 3 else arr.shape[1:3]) / 256.0
+    window = integer("window", max(3, round(p["window"] * scale)) if window is None else window,
+                     lo=1)
+    stride = integer("stride", max(1, round(p["stride"] * scale)) if stride is None else stride,
+                     lo=1)
+    steps = integer("steps", p["steps"] if steps is None else steps, lo=0)
+    threshold = real("threshold", p["threshold"] if threshold is None else threshold)
+    seed = integer("seed", seed)
     return run("minplus", model, image, target, _minplus_one, window=window, stride=stride,
                steps=steps, threshold=threshold, regions=regions, baseline=baseline,
-               seed=int(seed), start=start, render=render, progress=progress)
+               seed=seed, start=start, render=render, progress=progress)

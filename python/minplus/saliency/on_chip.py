@@ -34,6 +34,19 @@ def torch_network(model):
     return None
 
 
+def on_chip(compute, model, image):
+    """``compute(chip)`` -> SaliencyMap on the chip ``model`` binds for ``image`` (H, W, C) (the
+    image itself when the model binds no frame, or is None), its map carried back onto
+    ``image``."""
+    frame = model.bind(image) if model is not None else None
+    chip = image if frame is None else frame.warp(image)
+    m = compute(chip)
+    if frame is not None:
+        m.map = frame.to_source(m.map, image.shape)
+        m.extra["chip_size"] = list(chip.shape[:2])
+    return m
+
+
 def white_box_on_chip(method, model, network, image, target, **options):
     """``method(module, chip, target=..., preprocess=..., **options)`` on the chip ``model``
     binds for ``image`` (H, W, C), its map carried back onto ``image``: a SaliencyMap.
@@ -46,10 +59,21 @@ def white_box_on_chip(method, model, network, image, target, **options):
     module, preprocess, layer = network
     if layer is not None and "layer" in inspect.signature(method).parameters:
         options.setdefault("layer", layer)
-    frame = model.bind(image) if model is not None else None
-    chip = image if frame is None else frame.warp(image)
-    m = method(module, chip, target=target, preprocess=preprocess, **options)
-    if frame is not None:
-        m.map = frame.to_source(m.map, image.shape)
-        m.extra["chip_size"] = list(chip.shape[:2])
-    return m
+    return on_chip(lambda chip: method(module, chip, target=target, preprocess=preprocess,
+                                       **options), model, image)
+
+
+def explainer_on_chip(explainer, model, image, target, score=None):
+    """A trained Explainer's mask for class ``target`` (an int) on the chip ``model`` binds for
+    ``image``, carried back onto it: a SaliencyMap (no model call; ``score``, the model's score
+    of that class on the unmasked image, is recorded when given). Its other classes' masks stay
+    in ``extra["masks"]`` at the chip's size."""
+    from .trained_explainer import explainer as explainer_map
+
+    def compute(chip):
+        m = explainer_map(None, chip, target=int(target), explainer=explainer)
+        if score is not None:
+            m.score = float(score)
+        return m
+
+    return on_chip(compute, model, image)
