@@ -268,3 +268,37 @@ def test_gender_network_matches_the_reference_with_uint8_renders(faces, preset):
     net = FaceNetwork("gender")
     target = int(np.argmax(net(faces["hopper"][None])[0]))
     assert check_parity(net, faces["hopper"], preset, target, render="image") >= 0.999
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("layout", ["hwc", "nchw"])
+def test_avx2_and_baseline_kernels_give_the_same_bits(dtype, layout):
+    from minplus import _core
+    from minplus.saliency.indexed_maskers import AlphaMasker
+
+    rng = np.random.default_rng(4)
+    img = rng.random((37, 45, 3)).astype(np.float32)
+    if dtype == np.uint8:
+        img = (img * 255).astype(np.uint8)
+    centres, taps = window_grid((37, 45), 17, 5)
+    m = WindowMasker(img, np.vstack([centres, [[-2, 40]]]), taps, baseline="gray",
+                     ops=("remove", "screen"))
+    m.states[1] = np.floor(m.states[1] * 0.3)
+    N = len(m.centres)
+    idx = np.r_[np.arange(N), N + np.arange(N)]
+    kw = {} if layout == "hwc" else {"scale": 0.7, "mean": 5.0, "std": 3.0}
+    alphas = rng.random((5, 37, 45)).astype(np.float32)
+    a = AlphaMasker(img, alphas, baseline="mean")
+    outs = []
+    try:
+        for isa in ("auto", "baseline"):
+            assert _core.set_blend_isa(isa) in (("avx2", "baseline") if isa == "auto"
+                                                else ("baseline",))
+            outs.append((m.render(idx, layout=layout, **kw),
+                         a.render(np.arange(5), layout=layout, **kw)))
+    finally:
+        _core.set_blend_isa("auto")
+    for x, y in zip(*outs):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match="isa"):
+        _core.set_blend_isa("sse9")

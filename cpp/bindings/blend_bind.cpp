@@ -112,6 +112,10 @@ void register_blend(py::module_& m) {
       py::arg("C"), py::arg("centres"), py::arg("B"), py::arg("taps"), py::arg("R"),
       py::arg("op"), py::arg("white"), py::arg("quantise"), py::arg("layout"), py::arg("dtype"),
       py::arg("scale"), py::arg("mean"), py::arg("std"), py::arg("out"), py::arg("stream"));
+  m.def("blend_isa", &blend_isa,
+        "The instruction set of the CPU blend kernels: 'avx2' or 'baseline'");
+  m.def("set_blend_isa", &set_blend_isa, py::arg("isa"),
+        "'baseline' forces the baseline kernels, 'auto' restores the choice (tests, timing)");
 }
 
 }  // namespace minplus::bindings

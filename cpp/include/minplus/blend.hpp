@@ -7,6 +7,7 @@
 // Window steps (MinPlus): one separable Gaussian window applied to a current image ("state").
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "minplus/masking.hpp"
 
@@ -59,5 +60,11 @@ void blend_windows_cpu(const WindowImages& images, const int32_t* centres, int64
 void blend_windows_cuda(const WindowImages& images, const int32_t* centres, int64_t B,
                         const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
                         void* out, uintptr_t stream);
+
+// The instruction set the CPU blend kernels run with: "avx2" where the CPU has it (x86-64, GCC
+// builds), else "baseline". set_blend_isa("baseline") forces the baseline kernels, "auto"
+// restores the choice; both return the set in use. The two give the same bits.
+std::string blend_isa();
+std::string set_blend_isa(const std::string& isa);
 
 }  // namespace minplus

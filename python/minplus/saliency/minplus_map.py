@@ -239,6 +239,15 @@ class _Phase:
         return current > threshold if self.name == "minus" else original - current > threshold
 
 
+@functools.lru_cache(maxsize=4)
+def _start_noise(seed: int, shape: tuple) -> np.ndarray:
+    """The plus phase's 0/1 noise for ``seed`` (``default_rng(seed).integers(0, 2, shape)``),
+    read-only and shared: every map of one image size and seed starts from the same noise."""
+    noise = np.random.default_rng(seed).integers(0, 2, shape).astype(np.uint8)
+    noise.flags.writeable = False
+    return noise
+
+
 def _minplus_one(model, image, target, window, stride, steps, threshold, regions, baseline,
                  seed, start, render, progress):
     H, W = image.shape[:2]
@@ -259,7 +268,7 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
     N = len(masker.centres)
     plus_start = masker.baseline32.copy()
     if start == "noise":
-        noise = np.random.default_rng(seed).integers(0, 2, plus_start.shape)
+        noise = _start_noise(seed, plus_start.shape)
         plus_start = np.minimum(plus_start + noise * (masker.white / 255), masker.white)
     masker.states[1] = np.ascontiguousarray(plus_start, dtype=np.float32)
     ev = Evaluation(model, masker)
