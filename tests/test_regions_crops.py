@@ -3,9 +3,10 @@ scikit-image's LFW crops (25 x 25 grayscale, upscaled), where the detector finds
 
 import numpy as np
 import pytest
+from needs import need
 
-pytest.importorskip("dlib")
-cv2 = pytest.importorskip("cv2")
+need("dlib")
+cv2 = need("cv2")
 from skimage import data  # noqa: E402
 
 from minplus import parse_regions  # noqa: E402

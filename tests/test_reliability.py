@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import need
 
 import minplus
 from minplus import Masker, _core, cli, core
@@ -174,7 +175,7 @@ def test_render_options_are_checked_with_typed_errors(kwargs, error, word):
 # ---- bounded work -----------------------------------------------------------------------------
 
 def test_blur_is_the_gaussian_for_small_sigma_and_bounded_for_large():
-    ndimage = pytest.importorskip("scipy.ndimage")
+    ndimage = need("scipy.ndimage")
     rng = np.random.default_rng(3)
     a = rng.random((41, 57)).astype(np.float32)
     r = len(gaussian_kernel(2.0)) // 2

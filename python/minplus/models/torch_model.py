@@ -107,3 +107,19 @@ class TorchModel(TensorModel):
 
     def __repr__(self):
         return f"TorchModel({type(self.module).__name__}, device={self.device})"
+
+    def fingerprint(self) -> str:
+        """The repr, output, preprocess and input size, and a SHA-256 of the module's state
+        (every parameter and buffer, by name)."""
+        import hashlib
+
+        import torch
+
+        h = hashlib.sha256()
+        for name, t in self.module.state_dict().items():
+            h.update(name.encode())
+            h.update(str(tuple(t.shape)).encode() + str(t.dtype).encode())
+            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        return (f"{self!r} {type(self.module).__module__}.{type(self.module).__qualname__} "
+                f"output={getattr(self, 'output', None)!r} preprocess={self.preprocess!r} "
+                f"input_size={getattr(self, 'input_size', None)!r} sha256={h.hexdigest()[:16]}")

@@ -52,7 +52,7 @@ def describe(obj) -> str:
     from ..models import Decision, Model
 
     if isinstance(obj, Model):
-        return repr(obj)
+        return obj.fingerprint()
     if isinstance(obj, Decision):
         public = {k: v for k, v in sorted(vars(obj).items())
                   if not k.startswith("_") and k not in _BOUND_STATE}
