@@ -123,6 +123,15 @@ def test_report_takes_the_metrics_in_one_call(image, tmp_path):
     assert table["left"]["deletion AUC"] < table["right"]["deletion AUC"]
     assert table["Min- r0c0"] == {"holds": 1.0, "of": 2.0, "margin": 50.0, "fragile": 1.0}
     assert "curves.png" in report.pngs  # the deletion and insertion curves are drawn
+    # each set carries its claim's robustness, and its panel says fragile or robust
+    (minus,) = report.result["explanations"][0]["min_minus"]
+    (plus,) = report.result["explanations"][0]["min_plus"]
+    assert minus["robustness"] == {"holds": 1, "of": 2, "margin": 50.0, "fragile": True}
+    r = claims["robustness"].claims
+    want = next(c for c in r if c.kind == "min_plus")
+    assert plus["robustness"]["fragile"] is want.fragile
+    assert "fragile: holds in 1 of 2 checks" in report.html
+    assert build_report(e).result["explanations"][0]["min_minus"][0].get("robustness") is None
 
 
 def test_explanation_report_metrics_judges_claims_and_maps():

@@ -128,6 +128,19 @@ def _sets(exp, kind: str, decision) -> list[dict]:
     return out
 
 
+def _mark_robustness(rec: dict, metrics: dict) -> None:
+    """Give each Min+/Min- set the robustness row the metrics hold for it (``report_metrics``
+    names them "Min+ eyes + nose"): ``robustness`` = {holds, of, margin, fragile}."""
+    for key, label in (("min_plus", "Min+"), ("min_minus", "Min-")):
+        for s in rec[key]:
+            row = metrics.get(f"{label} {' + '.join(s['regions']) or '(none)'}")
+            if row is None or "fragile" not in row:
+                continue
+            s["robustness"] = {"holds": int(row["holds"]), "of": int(row["of"]),
+                               "margin": float(row["margin"]),
+                               "fragile": bool(row["fragile"])}
+
+
 def _no_set(kind: str, outcome: str, searched: bool) -> str:
     goal = "Min+ (what keeps" if kind == "min+" else "Min- (what changes"
     if not searched:
@@ -214,6 +227,7 @@ def explanation_record(exp, title: str | None = None, saliency_maps=(), metrics=
         "metrics": {str(m): {str(k): _number(v) for k, v in vals.items() if np.ndim(v) == 0}
                     for m, vals in (metrics or {}).items()},
     }
+    _mark_robustness(rec, metrics or {})
     searched = {k: getattr(exp, k, None) is not None for k in ("min_plus", "min_minus")}
     rec["summary"] = ([s["sentence"] for s in rec["min_plus"]]
                       or [_no_set("min+", outcome, searched["min_plus"])])
