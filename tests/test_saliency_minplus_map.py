@@ -34,13 +34,17 @@ def numpy_window_step(m, phase, g, layout, scale, mean, std):
     return v.transpose(2, 0, 1) if layout == "nchw" else v
 
 
+def random_image(rng, shape, dtype):
+    """(H, W, 3) noise: float32 in [0, 1), or uint8 of the same values times 255."""
+    img = rng.random(shape + (3,)).astype(np.float32)
+    return (img * 255).astype(np.uint8) if dtype == np.uint8 else img
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", ["hwc", "nchw"])
 def test_window_steps_match_numpy(dtype, layout):
     rng = np.random.default_rng(1)
-    img = rng.random((20, 30, 3)).astype(np.float32)
-    if dtype == np.uint8:
-        img = (img * 255).astype(np.uint8)
+    img = random_image(rng, (20, 30), dtype)
     centres, taps = window_grid((20, 30), 9, 6)
     centres = np.vstack([centres, [[-3, 28], [-1000, -1000]]])  # partly and wholly off the image
     m = WindowMasker(img, centres, taps, baseline="gray", ops=("remove", "screen"))
@@ -278,9 +282,7 @@ def test_avx2_and_baseline_kernels_give_the_same_bits(dtype, layout):
     from minplus.saliency.indexed_maskers import AlphaMasker
 
     rng = np.random.default_rng(4)
-    img = rng.random((37, 45, 3)).astype(np.float32)
-    if dtype == np.uint8:
-        img = (img * 255).astype(np.uint8)
+    img = random_image(rng, (37, 45), dtype)
     centres, taps = window_grid((37, 45), 17, 5)
     m = WindowMasker(img, np.vstack([centres, [[-2, 40]]]), taps, baseline="gray",
                      ops=("remove", "screen"))
