@@ -99,7 +99,7 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
     >>> e.min_plus, e.min_minus
     ([['r0c0']], [['r0c0']])
     """
-    from .lattice import LatticeSearch
+    from .lattice import check_search
     from .regions import parse_regions
     from .search import search
     from .search_options import SearchOptions
@@ -112,7 +112,7 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
     decision = _decision(decision, reference)
     parsed = parse_regions(image, regions, face_index=face_index)
     region_map = parsed.regions
-    LatticeSearch(region_map.n, options)  # an infeasible search is refused before any model call
+    check_search(region_map.n, options)  # an infeasible search is refused before any model call
     t_regions = time.perf_counter()
     masker = parsed.masker(baseline)
     full = int(region_map.full_mask)

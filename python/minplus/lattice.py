@@ -50,6 +50,31 @@ def _refuse_if_infeasible(n: int, options: SearchOptions, native) -> None:
         f"limit of {limit:,} (2^{limit.bit_length() - 1}): {fixes}")
 
 
+def check_search(n: int, options: SearchOptions | None = None, **kwargs):
+    """Check a search of ``n`` regions with ``options`` as :class:`LatticeSearch` would, without
+    building its engine: (n, options, native options), or the same errors (an infeasible
+    search raises InfeasibleSearchError). ``explain`` calls it before any model call.
+
+    Examples
+    --------
+    >>> check_search(4, mode="exact")[0]
+    4
+    """
+    n = integer("n", n)
+    if not 1 <= n <= MAX_REGIONS:
+        raise RegionError(f"n must be an int in [1, {MAX_REGIONS}], got {n!r}")
+    unknown = sorted(set(kwargs) - set(FIELD_NAMES))
+    if unknown:
+        raise ArgumentTypeError(f"LatticeSearch got unknown option(s) {unknown}; "
+                                f"the options are {list(FIELD_NAMES)}")
+    options = SearchOptions.of(options, **kwargs)
+    if options.prior is not None and len(options.prior) != n:
+        raise ShapeError(f"prior must have shape (n,) = ({n},), got ({len(options.prior)},)")
+    native = native_options(n, options)
+    _refuse_if_infeasible(n, options, native)
+    return int(n), options, native
+
+
 def _checked_masks(masks, n: int) -> np.ndarray:
     arr = np.asarray(masks)
     if arr.ndim != 1:
@@ -174,20 +199,9 @@ class LatticeSearch:
     """
 
     def __init__(self, n: int, options: SearchOptions | None = None, **kwargs):
-        n = integer("n", n)
-        if not 1 <= n <= MAX_REGIONS:
-            raise RegionError(f"n must be an int in [1, {MAX_REGIONS}], got {n!r}")
-        unknown = sorted(set(kwargs) - set(FIELD_NAMES))
-        if unknown:
-            raise ArgumentTypeError(f"LatticeSearch got unknown option(s) {unknown}; "
-                                    f"the options are {list(FIELD_NAMES)}")
-        options = SearchOptions.of(options, **kwargs)
-        if options.prior is not None and len(options.prior) != n:
-            raise ShapeError(f"prior must have shape (n,) = ({n},), got ({len(options.prior)},)")
-        self.n, self.options = int(n), options
+        n, options, native = check_search(n, options, **kwargs)
+        self.n, self.options = n, options
         self.goal, self.mode = options.goal, options.mode
-        native = native_options(self.n, options)
-        _refuse_if_infeasible(self.n, options, native)
         self._engine = _core.LatticeSearch(native)
 
     def ask(self, max_batch: int) -> np.ndarray:
