@@ -198,7 +198,16 @@ def test_a_float_image_takes_the_float_preprocess_in_both_paths():
     assert ev.spec.preprocess.scale == 1.0
 
 
-def test_pipelined_calls_render_the_next_batch_into_a_second_buffer():
+@pytest.fixture
+def two_cores(monkeypatch):
+    """Pipelining on, whatever this machine or its environment says (the mechanism is tested)."""
+    import minplus.evaluate
+
+    monkeypatch.setattr(minplus.evaluate, "_CORES", 2)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+
+def test_pipelined_calls_render_the_next_batch_into_a_second_buffer(two_cores):
     # batches of 10: the next batch is rendered on the render thread while the model answers
     # this one; the batch the model holds is never written meanwhile, and scores equal a serial
     # run's
@@ -214,6 +223,7 @@ def test_pipelined_calls_render_the_next_batch_into_a_second_buffer():
     masker = Masker(IMAGE, LABELS, baseline="black")
     ev = Evaluation(CallableModel(fn, batch_size=10), masker)
     assert ev._pipelined([MASKS[:10], MASKS[10:20]])
+    assert not ev._pipelined([MASKS[:10]])  # one batch: nothing to overlap
     scores = ev.scores(MASKS)
     np.testing.assert_allclose(scores[:, 0], masker.render(MASKS).reshape(256, -1).mean(1))
     batches = held[1:]
@@ -223,7 +233,8 @@ def test_pipelined_calls_render_the_next_batch_into_a_second_buffer():
     assert batches[0].__array_interface__["data"][0] == batches[2].__array_interface__["data"][0]
 
 
-def test_a_failing_model_in_a_pipelined_call_raises_its_error_and_the_next_call_works():
+def test_a_failing_model_in_a_pipelined_call_raises_its_error_and_the_next_call_works(
+        two_cores):
     calls = []
 
     def fn(x):
@@ -238,3 +249,12 @@ def test_a_failing_model_in_a_pipelined_call_raises_its_error_and_the_next_call_
         ev.scores(MASKS)
     np.testing.assert_allclose(ev.scores(MASKS[:30])[:, 0],
                                masker.render(MASKS[:30]).reshape(30, -1).mean(1))
+
+
+def test_one_thread_asked_for_means_no_render_thread(two_cores, monkeypatch):
+    ev = Evaluation(CallableModel(lambda x: x.reshape(len(x), -1).mean(1), batch_size=10),
+                    Masker(IMAGE, LABELS, baseline="black"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert not ev._pipelined([MASKS[:10], MASKS[10:20]])
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert ev._pipelined([MASKS[:10], MASKS[10:20]])

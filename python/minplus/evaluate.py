@@ -40,6 +40,16 @@ _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
     (os.cpu_count() or 1)
 
 
+def _spare_core() -> bool:
+    """Whether a render thread may run beside the model: more than one core for this process,
+    and no ``OMP_NUM_THREADS=1`` (a user's request for one thread is kept)."""
+    try:
+        cap = int(os.environ.get("OMP_NUM_THREADS", "0").split(",")[0])
+    except ValueError:
+        cap = 0
+    return _CORES > 1 and cap != 1
+
+
 def _renderer() -> concurrent.futures.ThreadPoolExecutor:
     """The one background thread that renders a call's next chunk while the model runs (one per
     process: a forked child would inherit an executor whose thread it does not have)."""
@@ -263,8 +273,9 @@ class Evaluation:
 
     def _pipelined(self, chunks) -> bool:
         """Whether to render the next chunk while the model runs this one: two chunks or more,
-        host rendering (CUDA rendering is asynchronous already) and a second core for it."""
-        return len(chunks) > 1 and self.spec.device == "cpu" and _CORES > 1
+        host rendering (CUDA rendering is asynchronous already) and a second core for it
+        (:func:`_spare_core`)."""
+        return len(chunks) > 1 and self.spec.device == "cpu" and _spare_core()
 
     def scores(self, masks) -> np.ndarray:
         """Scores (B, D) float64 of the images rendered for kept-masks (B,) uint64, split into
