@@ -27,7 +27,8 @@ import time
 import numpy as np
 
 from .core import as_masks
-from .errors import ArgumentError, ModelError
+from .arguments import choice
+from .errors import ModelError
 from .masking import Masker
 from .models.base import Model, as_model
 
@@ -177,8 +178,7 @@ class Evaluation:
     """
 
     def __init__(self, model, masker, render: str = "image"):
-        if render not in RENDERS:
-            raise ArgumentError(f"render must be one of {RENDERS}, got {render!r}")
+        choice("render", render, RENDERS)
         binding = model if isinstance(model, Binding) else Binding(model, masker.image)
         if binding.image is not masker.image and not (
                 binding.image.shape == masker.image.shape

@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from ..errors import ArgumentError, RegionError
+from ..arguments import choice
+from ..errors import RegionError
 from ..saliency.perturbation import region_masker
 from ._plumbing import (as_map, baseline_of, bound, curve_area, rank_pixels, score_alphas,
                         step_counts, target_of)
@@ -40,8 +41,7 @@ def perturbation_curve(kind, model, image, saliency, target=None, *, regions=Non
                        pixels_per_step=None, baseline="black", order="morf", sigma=None,
                        seed=0) -> MetricResult:
     """The deletion or insertion curve; see :func:`minplus.metrics.deletion`."""
-    if kind not in KINDS:
-        raise ArgumentError(f"kind must be one of {KINDS}, got {kind!r}")
+    choice("kind", kind, KINDS)
     t0 = time.perf_counter()
     binding, image = bound(model, image)
     tgt = target_of(target, binding)

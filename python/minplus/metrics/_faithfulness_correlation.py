@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from ..arguments import integer
-from ..errors import ArgumentError
+from ..arguments import choice, integer
 from ._plumbing import as_map, baseline_of, bound, score_alphas, target_of
 from ._results import MetricResult
 
@@ -69,8 +68,7 @@ def faithfulness_correlation(model, image, saliency, target=None, *, runs=100, s
     (1.0, 21)
     """
     t0 = time.perf_counter()
-    if correlation not in CORRELATIONS:
-        raise ArgumentError(f"correlation must be one of {CORRELATIONS}, got {correlation!r}")
+    choice("correlation", correlation, CORRELATIONS)
     binding, image = bound(model, image)
     tgt = target_of(target, binding)
     values = as_map(saliency, image.shape[:2])

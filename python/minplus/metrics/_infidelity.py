@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from ..arguments import integer, real
-from ..errors import ArgumentError
+from ..arguments import choice, integer, real
 from ._image_bank import ImageBank
 from ._plumbing import as_map, baseline_of, bound, score_alphas, target_of
 from ._results import MetricResult
@@ -61,8 +60,7 @@ def infidelity(model, image, saliency, target=None, *, perturbation="square", sa
     0.0
     """
     t0 = time.perf_counter()
-    if perturbation not in PERTURBATIONS:
-        raise ArgumentError(f"perturbation must be one of {PERTURBATIONS}, got {perturbation!r}")
+    choice("perturbation", perturbation, PERTURBATIONS)
     binding, image = bound(model, image)
     tgt = target_of(target, binding)
     values = as_map(saliency, image.shape[:2])

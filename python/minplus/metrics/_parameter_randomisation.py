@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..arguments import integer
+from ..arguments import choice, integer
 from ..errors import ArgumentError, GradientError
 from ..masking import _as_image
 from ._plumbing import as_map
@@ -132,8 +132,7 @@ def model_parameter_randomisation(model, image, explainer, target=None, *, order
     import torch
 
     t0 = time.perf_counter()
-    if order not in ORDERS:
-        raise ArgumentError(f"order must be one of {ORDERS}, got {order!r}")
+    choice("order", order, ORDERS)
     kinds = [similarities] if isinstance(similarities, str) else list(similarities)
     for k in kinds:
         if k not in SIMILARITIES:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arguments import integer
+from ..arguments import choice, integer
 from ..baselines import make_baseline
 from ..errors import ArgumentError, ModelError, ShapeError
 from ..evaluate import Binding
@@ -62,8 +62,7 @@ def rank_pixels(values: np.ndarray, order: str = "morf") -> np.ndarray:
     >>> rank_pixels(np.array([[0.1, 0.9], [0.5, 0.9]])).tolist()
     [1, 3, 2, 0]
     """
-    if order not in ORDERS:
-        raise ArgumentError(f"order must be one of {ORDERS}, got {order!r}")
+    choice("order", order, ORDERS)
     flat = np.asarray(values, np.float64).reshape(-1)
     return np.argsort(-flat if order == "morf" else flat, kind="stable")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ArgumentError
+from ..arguments import choice
 
 SIMILARITIES = ("spearman", "ssim", "hog")
 
@@ -40,8 +40,7 @@ def similarity(kind: str, a: np.ndarray, b: np.ndarray) -> float:
     >>> [round(similarity(k, a, 2 * a + 1), 6) for k in SIMILARITIES]
     [1.0, 1.0, 1.0]
     """
-    if kind not in SIMILARITIES:
-        raise ArgumentError(f"similarity must be one of {SIMILARITIES}, got {kind!r}")
+    choice("similarity", kind, SIMILARITIES)
     if kind == "spearman":
         from scipy.stats import rankdata
 

@@ -33,6 +33,7 @@ import os
 
 import numpy as np
 
+from ..arguments import choice
 from ..errors import ArgumentError, ShapeError
 from ..regions.faces import FACE_BOXES, locate_face
 from ..regions.image_input import as_rgb_uint8
@@ -194,8 +195,7 @@ class FaceChipModel(OnnxModel):
                  batch_size: int = 64):
         super().__init__(_session(self.task, threads), preprocess=preprocess_of(self.task),
                          batch_size=batch_size)
-        if face_box not in FACE_BOXES:
-            raise ArgumentError(f"face_box must be one of {FACE_BOXES}, got {face_box!r}")
+        choice("face_box", face_box, FACE_BOXES)
         self.face_box, self.upsample, self.face_index = face_box, int(upsample), face_index
         spec = manifest()["models"][self.task]
         self.chip_size = int(spec["input"]["shape"][-1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import choice
 from ..errors import ArgumentError, ShapeError, TargetError
 from .decision import Decision
 
@@ -182,8 +183,7 @@ class Verification(Decision):
     """
 
     def __init__(self, reference, threshold: float = 0.6, metric: str = "euclidean"):
-        if metric not in _METRICS:
-            raise ArgumentError(f"metric must be one of {_METRICS}, got {metric!r}")
+        choice("metric", metric, _METRICS)
         ref = np.asarray(reference)
         if ref.ndim not in (1, 2, 3) or ref.size == 0:
             raise ShapeError(f"reference must be an embedding (D,) or an image (H, W[, C]), "

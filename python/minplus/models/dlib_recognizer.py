@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import choice
 from ..errors import ArgumentError, GradientError
 from ..regions.faces import FACE_BOXES, locate_face, model_file
 from ..regions.image_input import as_rgb_uint8
@@ -124,11 +125,9 @@ class DlibFaceRecognizer(Model):
 
         if landmarks not in (5, 68):
             raise ArgumentError(f"landmarks must be 5 or 68, got {landmarks!r}")
-        if face_box not in FACE_BOXES:
-            raise ArgumentError(f"face_box must be one of {FACE_BOXES}, got {face_box!r}")
+        choice("face_box", face_box, FACE_BOXES)
         self.face_box = face_box
-        if backend not in BACKENDS:
-            raise ArgumentError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        choice("backend", backend, BACKENDS)
         if backend == "dlib" and str(device) != "cpu":
             raise ArgumentError(f"the dlib backend runs on the CPU only; device={device!r} needs "
                                 "backend='torch'")

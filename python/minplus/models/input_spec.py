@@ -14,7 +14,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..arguments import choice
+from ..errors import DTypeError, ShapeError
 
 _LAYOUTS = ("nhwc", "nchw")
 _DEVICES = ("cpu", "cuda")
@@ -133,10 +134,8 @@ class InputSpec:
     device: str = "cpu"
 
     def __post_init__(self):
-        if self.layout not in _LAYOUTS:
-            raise ArgumentError(f"layout must be one of {_LAYOUTS}, got {self.layout!r}")
-        if self.device not in _DEVICES:
-            raise ArgumentError(f"device must be one of {_DEVICES}, got {self.device!r}")
+        choice("layout", self.layout, _LAYOUTS)
+        choice("device", self.device, _DEVICES)
         if self.dtype is not None:
             dt = np.dtype(self.dtype)
             if dt not in (np.float32, np.float16):

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from ..arguments import choice
 from ..errors import ArgumentError, ArgumentTypeError, ModelError, ShapeError
 from .tensor_model import TensorModel, as_input_size, as_preprocess
 
@@ -51,8 +52,7 @@ class OnnxModel(TensorModel):
                  output=0, providers=None, input_size=None):
         import onnxruntime as ort
 
-        if layout not in _LAYOUTS:
-            raise ArgumentError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
+        choice("layout", layout, _LAYOUTS)
         self._source = model  # what the weights came from, for fingerprint()
         if isinstance(model, ort.InferenceSession):
             self.session = model

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import choice
 from ..errors import ArgumentError, ShapeError
 from .region_map import RegionMap
 
@@ -200,8 +201,7 @@ def face_labels(landmarks, shape, granularity: str = "coarse", context: str = "k
     import cv2
     from scipy import ndimage
 
-    if granularity not in GRANULARITIES:
-        raise ArgumentError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
+    choice("granularity", granularity, GRANULARITIES)
     h, w = (int(v) for v in shape)
     polys = face_polygons(landmarks)
     fine = np.full((h, w), -1, np.int32)

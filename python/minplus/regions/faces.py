@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ArgumentError, FaceNotFoundError
+from ..arguments import choice
+from ..errors import FaceNotFoundError
 from .image_input import as_rgb_uint8
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -172,8 +173,7 @@ def locate_face(image, face_box: str = "detect", face_index: int | None = None,
     >>> locate_face(np.zeros((40, 50, 3), np.uint8), "full")
     (FaceBox(left=0, top=0, right=50, bottom=40, score=0.0), 0)
     """
-    if face_box not in FACE_BOXES:
-        raise ArgumentError(f"face_box must be one of {FACE_BOXES}, got {face_box!r}")
+    choice("face_box", face_box, FACE_BOXES)
     if face_box == "full":
         return image_box(np.shape(image)), 0
     boxes = detect_faces(image, upsample, name)

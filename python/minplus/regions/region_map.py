@@ -12,6 +12,7 @@ import base64
 import numpy as np
 
 from ..core import MAX_REGIONS
+from ..arguments import choice
 from ..errors import ArgumentError, DTypeError, RegionError, ShapeError
 
 CONTEXT_POLICIES = ("keep", "mask")
@@ -50,8 +51,7 @@ class RegionMap:
     def __init__(self, labels, names, context: str = "keep", soft_weights=None):
         self.names = _check_names(names)
         self.labels = _check_labels(labels, self.n)
-        if context not in CONTEXT_POLICIES:
-            raise ArgumentError(f"context must be one of {CONTEXT_POLICIES}, got {context!r}")
+        choice("context", context, CONTEXT_POLICIES)
         self.context = context
         self.soft_weights = None if soft_weights is None else _check_weights(
             soft_weights, (self.n,) + self.shape)

@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError
+from ..metrics._results import _plain
 from ..viz import png_bytes
 
 MAX_IMAGES = 8  # pictures drawn per visualisation or inversion; the record keeps every value
@@ -56,22 +57,13 @@ def concepts_record(parts: dict) -> dict:
             for r in parts["tcav"]]
     vis = [{"objective": str(v.objective), "images": int(len(v.images)),
             "values": _floats(v.values), "seconds": float(v.seconds),
-            "options": {k: _plain(x) for k, x in v.options.items()}}
+            "options": _plain(v.options)}
            for v in parts["visualisations"]]
     inv = [{"layer": str(i.layer), "images": int(len(i.images)),
             "distances": _floats(i.distances), "start_distances": _floats(i.start_distances),
-            "seconds": float(i.seconds), "options": {k: _plain(x) for k, x in i.options.items()}}
+            "seconds": float(i.seconds), "options": _plain(i.options)}
            for i in parts["inversions"]]
     return {"tcav": tcav, "visualisations": vis, "inversions": inv}
-
-
-def _plain(x):
-    """An option value as JSON text or number."""
-    if isinstance(x, (bool, int, float, str)) or x is None:
-        return x
-    if isinstance(x, (tuple, list)):
-        return [_plain(v) for v in x]
-    return str(x)
 
 
 def _tcav_figure(results):

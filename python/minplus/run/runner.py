@@ -15,6 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from ..arguments import choice
 from ..errors import ArgumentError, MissingDependencyError
 from .errors import RunInputError
 from .engines import local_rows, pool_rows, ray_rows
@@ -144,8 +145,7 @@ def run(images, model, decision=None, *, out, reference=None, regions="face68",
     >>> [(r["id"], r["min_plus"], r["meta_group"]) for r in done.read().to_pylist()]
     [('top', [['r0c0']], 'x'), ('bottom', [['r1c0']], 'y')]
     """
-    if engine not in ENGINES:
-        raise ArgumentError(f"engine must be one of {ENGINES}, got {engine!r}")
+    choice("engine", engine, ENGINES)
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ArgumentError(f"workers must be an int >= 1, got {workers!r}")
     if not isinstance(part_rows, int) or part_rows < 1:

@@ -20,6 +20,7 @@ from ..baselines import gaussian_blur
 from .whitebox import (channel_sum, channels_last, chunks, explain_images, input_gradients,
                        outputs_of, prepare_like)
 from .targets import as_target
+from ..arguments import choice
 from ..errors import ArgumentError
 
 IG_METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
@@ -55,8 +56,7 @@ def path_coefficients(method: str, n_steps: int):
     >>> a.tolist(), w.tolist()
     ([0.0, 0.5, 1.0], [0.16666666666666666, 0.3333333333333333, 0.16666666666666666])
     """
-    if method not in IG_METHODS:
-        raise ArgumentError(f"method must be one of {IG_METHODS}, got {method!r}")
+    choice("method", method, IG_METHODS)
     n = int(n_steps)
     if n < (1 if method == "gausslegendre" else 2):
         raise ArgumentError(f"n_steps must be >= 2 (>= 1 for gausslegendre), got {n_steps}")
@@ -296,8 +296,7 @@ def smoothgrad(model, image, target=None, *, method="saliency", stdev=0.15, n_sa
     if name not in _WRAPPED:
         raise ArgumentError(f"method must be one of {sorted(_WRAPPED)} (or the function), got "
                             f"{method!r}")
-    if nt_type not in NOISE_TYPES:
-        raise ArgumentError(f"nt_type must be one of {NOISE_TYPES}, got {nt_type!r}")
+    choice("nt_type", nt_type, NOISE_TYPES)
     if int(n_samples) < 1 or not stdev >= 0:
         raise ArgumentError(f"need n_samples >= 1 and stdev >= 0, got {n_samples}, {stdev}")
     options = dict(method_options)

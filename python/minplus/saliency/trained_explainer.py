@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..arguments import integer, real
+from ..arguments import choice, integer, real
 from ..errors import ArgumentError, ModelFileError, ShapeError
 from ..models.input_spec import resolve_preprocess
 from .saliency_map import SaliencyMap
@@ -119,8 +119,7 @@ class Explainer(torch.nn.Module):
     def __init__(self, classes: int, size=(32, 32), channels: int = 3, width: int = 16,
                  preprocess=None, baseline: str = "mean", class_names=None):
         super().__init__()
-        if baseline not in BASELINES:
-            raise ArgumentError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+        choice("baseline", baseline, BASELINES)
         self.config = {
             "classes": integer("classes", classes, lo=1),
             "size": [integer("size[0]", size[0], lo=4), integer("size[1]", size[1], lo=4)],
