@@ -32,7 +32,7 @@ def test_captum_occlusion(benchmark, ppe):
 
 
 def test_region_occlusion(benchmark):
-    benchmark(region_occlusion, OURS, IMG, LABELS, TARGET, progress=False)
+    benchmark(region_occlusion, OURS, IMG, TARGET, regions=LABELS, progress=False)
 
 
 @pytest.mark.parametrize("ppe", [8, 64])
@@ -42,11 +42,11 @@ def test_captum_feature_ablation(benchmark, ppe):
 
 
 def test_lime(benchmark):
-    benchmark(lime, OURS, IMG, LABELS, TARGET, n_samples=500, progress=False)
+    benchmark(lime, OURS, IMG, TARGET, regions=LABELS, n_samples=500, progress=False)
 
 
 def test_kernel_shap(benchmark):
-    benchmark(kernel_shap, OURS, IMG, LABELS, TARGET, n_samples=498, progress=False)
+    benchmark(kernel_shap, OURS, IMG, TARGET, regions=LABELS, n_samples=498, progress=False)
 
 
 def test_captum_kernel_shap(benchmark):
@@ -62,7 +62,7 @@ def test_rise(benchmark):
 
 def test_exact_shapley_10_regions(benchmark):
     bands = np.repeat((np.arange(112) * 10 // 112)[None], 112, axis=0)
-    benchmark(shapley_values, OURS, IMG, bands, TARGET, progress=False)
+    benchmark(shapley_values, OURS, IMG, TARGET, regions=bands, progress=False)
 
 
 def test_minplus_fast_preset_256(benchmark):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 import warnings
 
 import numpy as np
@@ -33,24 +32,13 @@ import quantus
 import torch
 
 from benchmarks.blackbox_workloads import NET, astronaut_image
+from benchmarks.workloads import interleaved
 from minplus import metrics
 from minplus.models import TorchModel
 from minplus.saliency import saliency
 
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
-
-
-def interleaved(fns: dict, rounds: int) -> tuple[dict, dict]:
-    """Best wall time of each call over rounds that run every call in turn (a burst of load from
-    other jobs hits all alike), and each call's last result."""
-    best, out = {k: float("inf") for k in fns}, {}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            out[k] = fn()
-            best[k] = min(best[k], time.perf_counter() - t0)
-    return best, out
 
 
 def batched_gradients(module, preprocess):

@@ -27,6 +27,7 @@ from captum.attr import FeatureAblation, KernelShap, Lime, Occlusion, ShapleyVal
 from benchmarks.blackbox_workloads import (MODEL, NET, TARGET, ClosedFormRegression,
                                            astronaut_image, feature_mask, grid_labels,
                                            model_alone, nchw)
+from benchmarks.workloads import interleaved
 from minplus.models.base import as_model
 from minplus.saliency import (kernel_shap, lime, occlusion, region_occlusion, rise,
                               shapley_values)
@@ -34,18 +35,6 @@ from minplus.saliency.rise import rise_masks
 
 
 BATCHES = (8, 64)  # our adapter's batch_size, as Captum's perturbations_per_eval in {1, 8, 64}
-
-
-def interleaved(fns: dict, rounds: int) -> tuple[dict, dict]:
-    """Best wall time of each named call over ``rounds`` rounds that run every call in turn, so a
-    burst of load from other jobs hits all of them alike; and each call's last result."""
-    best, out = {k: float("inf") for k in fns}, {}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            out[k] = fn()
-            best[k] = min(best[k], time.perf_counter() - t0)
-    return best, out
 
 
 def numpy_rise(image, n_masks, s, p, seed):
