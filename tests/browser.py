@@ -9,13 +9,12 @@ natural size, the errors, the <script> elements present, horizontal overflow) in
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from needs import missing
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROBE_ID = "minplus-browser-probe"
@@ -55,11 +54,8 @@ def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path:
         return path
-    message = ("headless Chromium is missing: install Debian's package with "
-               "`apt-get install -y chromium` (.ci/run does this)")
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("headless Chromium is missing: install Debian's package with "
+            "`apt-get install -y chromium` (.ci/run does this)")
 
 
 def _run(args: list[str], profile: Path, timeout: float = 90.0) -> subprocess.CompletedProcess:

@@ -36,6 +36,12 @@ def _per_explanation(value, single: bool, k: int, name: str) -> list:
     return value
 
 
+def _uris(pngs: dict) -> dict:
+    """PNG bytes (or lists of them, or None) -> the page's data: URIs, key by key."""
+    return {k: [data_uri(p) for p in v] if isinstance(v, list) else v and data_uri(v)
+            for k, v in pngs.items()}
+
+
 class Report(NamedTuple):
     """A rendered report: the page, its record (result.json) and its pictures as PNG files."""
 
@@ -95,16 +101,13 @@ def build_report(explanations, saliency_maps=None, metrics=None, meta=None, titl
         names = list(dict.fromkeys(n for vals in record["metrics"].values() for n in vals))
         pngs = explanation_pictures(exp, record, smaps, mvals)
         views.append({"record": record, "metric_names": names, "pngs": pngs,
-                      "pictures": {k: [data_uri(p) for p in v] if isinstance(v, list)
-                                   else v and data_uri(v) for k, v in pngs.items()}})
+                      "pictures": _uris(pngs)})
     result = result_record([v["record"] for v in views], meta)
     concept_rec, concept_pngs, concept_files = concepts_section(concepts)
     if concept_rec is not None:
         result["concepts"] = concept_rec
-    concept_view = None if concept_rec is None else {
-        "record": concept_rec,
-        "pictures": {k: [data_uri(p) for p in v] if isinstance(v, list) else v and data_uri(v)
-                     for k, v in concept_pngs.items()}}
+    concept_view = None if concept_rec is None else {"record": concept_rec,
+                                                     "pictures": _uris(concept_pngs)}
     html = _template().render(result=result, views=views, page_title=page_title,
                               general_limitations=GENERAL_LIMITATIONS, concepts=concept_view)
     prefix = len(views) > 1
