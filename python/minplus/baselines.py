@@ -146,7 +146,7 @@ def make_baseline(image: np.ndarray, baseline="mean", sigma: float | None = None
             b = np.broadcast_to(image.reshape(-1, image.shape[2]).astype(np.float64).mean(0),
                                 image.shape)
         elif name == "black":
-            b = np.zeros(image.shape)
+            return np.zeros(image.shape, dtype)  # (exact in either dtype: nothing to round)
         elif name == "gray":
             b = np.full(image.shape, 128.0 if dtype == np.uint8 else 0.5)
         elif name == "blur":

@@ -60,6 +60,17 @@ def _own(a: np.ndarray) -> np.ndarray:
     return np.array(a, order="C", copy=True)
 
 
+def _own_baseline(base: np.ndarray, given) -> np.ndarray:
+    """:func:`make_baseline`'s ``base`` for the baseline ``given``, as a masker's own: a given
+    array is checked finite and copied; a named baseline is fresh and finite already."""
+    if not isinstance(given, np.ndarray):
+        return base
+    if base.dtype == np.float32 and not np.isfinite(base).all():
+        raise ArgumentError("baseline contains NaN or inf (the image may not, so neither may "
+                            "what masked pixels show)")
+    return _own(base)
+
+
 def _as_labels(labels, shape, n_regions) -> tuple[np.ndarray, int]:
     if not isinstance(labels, np.ndarray):
         raise DTypeError(f"labels must be a numpy array, got {type(labels).__name__}")
@@ -141,23 +152,27 @@ class Masker:
 
     def __init__(self, image, labels, baseline="mean", context="keep", n_regions=None,
                  soft_weights=None, feather=None, sigma=None, seed=0):
-        self.image = _as_image(image)
-        self.H, self.W, self.C = self.image.shape
-        self.labels, self.n = _as_labels(labels, (self.H, self.W), n_regions)
-        self.context = choice("context", context, ("keep", "mask"))
-        self.baseline = make_baseline(self.image, baseline, sigma=sigma, seed=seed)
-        if self.baseline.dtype == np.float32 and not np.isfinite(self.baseline).all():
-            raise ArgumentError("baseline contains NaN or inf (the image may not, so neither "
-                                "may what masked pixels show)")
-        self.baseline = _own(self.baseline)
+        image = _as_image(image)
+        labels, n = _as_labels(labels, image.shape[:2], n_regions)
+        context = choice("context", context, ("keep", "mask"))
+        base = _own_baseline(make_baseline(image, baseline, sigma=sigma, seed=seed), baseline)
         if soft_weights is not None and feather is not None:
             raise ArgumentError("give soft_weights or feather, not both")
         if feather is not None:
-            soft_weights = feathered_weights(self.labels, self.n,
+            soft_weights = feathered_weights(labels, n,
                                              real("feather", feather, lo=0.0, hi=MAX_SIGMA))
+        self._hold(image, labels, n, context, base)
         self.soft_weights = None if soft_weights is None else self._check_weights(soft_weights)
-        self._region_spans = None  # built on the first render (index maskers never need it)
         self._soft = None if self.soft_weights is None else _core.SoftWeights(self.soft_weights)
+
+    def _hold(self, image, labels, n, context, baseline) -> None:
+        """Keep checked arrays this masker owns (no soft weights): :meth:`__init__`'s last
+        step, and the whole of it for a subclass handing over its own checked copies."""
+        self.image, self.labels, self.n, self.context = image, labels, n, context
+        self.H, self.W, self.C = image.shape
+        self.baseline = baseline
+        self.soft_weights = self._soft = None
+        self._region_spans = None  # built on the first render (index maskers never need it)
         self._frames: dict = {}
 
     def _spans(self):

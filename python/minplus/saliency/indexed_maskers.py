@@ -25,7 +25,7 @@ from .. import _core
 from ..baselines import make_baseline
 from ..core import MAX_REGIONS, _check_host_out, device_of
 from ..errors import ArgumentError, ArgumentTypeError, DeviceError, DTypeError, ShapeError
-from ..masking import _DTYPE_CODES, Masker, _as_image, thread_count
+from ..masking import _DTYPE_CODES, Masker, _as_image, _own_baseline, thread_count
 
 
 class IndexedMasker(Masker):
@@ -35,9 +35,15 @@ class IndexedMasker(Masker):
     the (layout, dtype, scale, mean, std) tuple of :meth:`Masker._spec`.
     """
 
-    def __init__(self, image, baseline, n_items: int):
+    def __init__(self, image, baseline, n_items: int, owned: bool = False):
+        # owned: image and baseline are checked, C-contiguous arrays of one shape and dtype,
+        # fresh copies the subclass hands over (kept as they are, not checked and copied again)
         image = np.asarray(image)
-        super().__init__(image, np.zeros(image.shape[:2], np.int32), baseline=baseline)
+        labels = np.zeros(image.shape[:2], np.int32)
+        if owned:
+            self._hold(image, labels, 0, "keep", baseline)
+        else:
+            super().__init__(image, labels, baseline=baseline)
         self.n_items = int(n_items)
 
     def _indices(self, masks) -> np.ndarray:
@@ -213,7 +219,7 @@ class WindowMasker(IndexedMasker):
         quantise = image.dtype == np.uint8
         if dtype not in (None, "image"):
             raise ArgumentError(f"dtype must be None or 'image', got {dtype!r:.80}")
-        base = make_baseline(image, baseline)
+        base = _own_baseline(make_baseline(image, baseline), baseline)
         centres = _numeric_array("centres", centres, np.int32)
         if centres.ndim != 2 or centres.shape[1] != 2:
             raise ShapeError(f"centres must be (N, 2), got shape {centres.shape}")
@@ -224,9 +230,12 @@ class WindowMasker(IndexedMasker):
             if not isinstance(op, str) or op not in self.OPS:
                 raise ArgumentError(f"ops must be among {sorted(self.OPS)}, got {op!r:.80}")
         held = np.float32 if dtype is None else image.dtype
-        super().__init__(image.astype(held), base.astype(held), len(centres) * len(ops))
-        self.image32 = image.astype(np.float32)
-        self.baseline32 = base.astype(np.float32)
+        # image (checked by _as_image) and base are this masker's own copies
+        super().__init__(image.astype(held, copy=False), base.astype(held, copy=False),
+                         len(centres) * len(ops), owned=True)
+        # float32 work copies; a float32 Masker's own arrays serve (nothing writes either)
+        self.image32 = self.image if held == np.float32 else image.astype(np.float32)
+        self.baseline32 = self.baseline if held == np.float32 else base.astype(np.float32)
         # indices, not bitmasks: the evaluation loop's check of bits against n does not apply
         self.n = MAX_REGIONS
         self.centres = centres

@@ -184,27 +184,58 @@ def heatmap(H: np.ndarray, window: int) -> np.ndarray:
     >>> m = heatmap(H, 3); float(m.max()), float(m[2, 2]), float(m[0, 0])
     (1.0, 1.0, 0.0)
     """
-    Ay, Ax = smoothing_operator(H.shape[0], int(window)), smoothing_operator(H.shape[1],
-                                                                           int(window))
+    H = np.asarray(H, np.float64)
     c = float(H.flat[0])  # the background of a MinPlus map (no centre at (0, 0))
     S = H - c
     rows, cols = np.flatnonzero(S.any(axis=1)), np.flatnonzero(S.any(axis=0))
-    X = c * np.outer(Ay.sum(axis=1), Ax.sum(axis=1))
-    X += Ay[:, rows] @ S[np.ix_(rows, cols)] @ Ax[:, cols].T
-    D = X - X.min()
-    peak = D.max()
+    return _impulse_heatmap(H.shape, int(window), c, rows, cols, H[np.ix_(rows, cols)])
+
+
+@functools.lru_cache(maxsize=8)
+def _operator_sums(n: int, window: int) -> np.ndarray:
+    """Row sums of :func:`smoothing_operator` (what a constant map smooths to), read-only."""
+    s = smoothing_operator(n, window).sum(axis=1)
+    s.flags.writeable = False
+    return s
+
+
+def _impulse_heatmap(shape, window: int, c: float, rows, cols, V) -> np.ndarray:
+    """:func:`heatmap` of the map that is ``c`` everywhere but at ``rows`` x ``cols``, where it
+    is ``V`` (len(rows), len(cols)): the separable filter of the constant and the impulses as
+    one product ``[1 | A_y[:, rows]] @ [[c, 0], [0, V - c]] @ [1 | A_x[:, cols]].T`` (the 1
+    columns being the operators' row sums), written once; then shifted and scaled in place."""
+    h, w = shape
+    Ay, Ax = smoothing_operator(h, window), smoothing_operator(w, window)
+    k, m = len(rows), len(cols)
+    L = np.empty((h, k + 1))
+    L[:, 0], L[:, 1:] = _operator_sums(h, window), Ay[:, rows]
+    R = np.empty((w, m + 1))
+    R[:, 0], R[:, 1:] = _operator_sums(w, window), Ax[:, cols]
+    M = np.zeros((k + 1, m + 1))
+    M[0, 0], M[1:, 1:] = c, np.asarray(V, np.float64) - c
+    X = (L @ M) @ R.T
+    lo, hi = X.min(), X.max()
+    peak = hi - lo
     # a spread at the rounding level of the values (a constant map) is flat, not noise to stretch
-    flat = peak <= 1e-9 * np.abs(X).max()
-    return (np.zeros_like(D) if flat else D / peak).astype(np.float32)
+    if peak <= 1e-9 * max(abs(lo), abs(hi)):
+        return np.zeros(shape, np.float32)
+    X -= lo
+    X /= peak
+    return X.astype(np.float32)
 
 
 class _Phase:
-    """One greedy chain: its masker phase, score path, impulse maps and stopping rule."""
+    """One greedy chain: its masker phase, score path, impulse values and stopping rule.
 
-    def __init__(self, name, phase, n, shape, allowed):
+    The impulse maps are held at the window centres only: ``first`` (n,) and ``greedy`` (n,)
+    values, with ``background`` the first-step map's value off the centres (the published H0,
+    H1 are these placed on an (H, W) canvas, zero elsewhere but for H0+'s constant)."""
+
+    def __init__(self, name, phase, n, allowed):
         self.name, self.phase, self.n, self.allowed = name, phase, n, allowed
-        self.H0 = np.zeros(shape)
-        self.H1 = np.zeros(shape)
+        self.background = 0.0
+        self.first = np.zeros(n)
+        self.greedy = np.zeros(n)
         self.windows, self.scores = [], []
         self.active = False
 
@@ -218,25 +249,37 @@ class _Phase:
         alive = (state[c[:, 0], c[:, 1]] != base[c[:, 0], c[:, 1]]).any(axis=1)
         return np.flatnonzero(alive & self.allowed)
 
-    def step(self, masker, centres, windows, s, original, threshold, steps):
-        """Take the best of this step's scores ``s`` for ``windows``."""
+    def step(self, masker, windows, s, original, threshold, steps):
+        """Take the best of this step's scores ``s`` for ``windows``; the window is applied to
+        the phase's current image only when the phase goes on (nothing reads it after)."""
         current = self.scores[-1]
         best = int(np.argmin(s) if self.name == "minus" else np.argmax(s))
         w = int(windows[best])
         gain = current - s if self.name == "minus" else s - current
         if not self.windows:  # the first step's map: every candidate's change
             if self.name == "plus":
-                self.H0[:] = -current  # the published Hsc is 0 off the centres
-            self.H0[centres[windows, 0], centres[windows, 1]] = gain
-        self.H1[centres[w, 0], centres[w, 1]] = gain[best]
+                self.background = -current  # the published Hsc is 0 off the centres
+                self.first[:] = -current
+            self.first[windows] = gain
+        self.greedy[w] = gain[best]
         self.windows.append(w)
         self.scores.append(float(s[best]))
-        masker.apply(self.phase * len(masker.centres) + w)
         self.active = len(self.windows) < steps and self.going_on(original, threshold)
+        if self.active:
+            masker.apply(self.phase * len(masker.centres) + w)
 
     def going_on(self, original, threshold) -> bool:
         current = self.scores[-1]
         return current > threshold if self.name == "minus" else original - current > threshold
+
+    def maps(self, centres, shape) -> dict:
+        """The first-step and greedy impulse maps on the (H, W) canvas, float32."""
+        first = np.full(shape, self.background, np.float32)
+        first[centres[:, 0], centres[:, 1]] = self.first
+        greedy = np.zeros(shape, np.float32)
+        greedy[centres[:, 0], centres[:, 1]] = self.greedy
+        return {"first": first, "greedy": greedy, "windows": self.windows,
+                "scores": self.scores}
 
 
 @functools.lru_cache(maxsize=4)
@@ -248,36 +291,56 @@ def _start_noise(seed: int, shape: tuple) -> np.ndarray:
     return noise
 
 
+@functools.lru_cache(maxsize=8)
+def _grid(shape: tuple, window: int, stride: int):
+    """(centres and the far centre (N + 1, 2), taps, grid rows, grid columns) for one image
+    size, read-only and shared: every map of one size, window and stride uses the same."""
+    centres, taps = window_grid(shape, window, stride)
+    out = (np.vstack([centres, [[_FAR, _FAR]]]).astype(np.int32), taps,
+           np.arange(stride, shape[0], stride), np.arange(stride, shape[1], stride))
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
 def _minplus_one(model, image, target, window, stride, steps, threshold, regions, baseline,
                  seed, start, render, progress):
     H, W = image.shape[:2]
-    centres, taps = window_grid((H, W), window, stride)
-    allowed = np.ones(len(centres), bool)
+    grid, taps, ys, xs = _grid((H, W), window, stride)
+    centres = grid[:-1]
+    n = len(centres)
+    allowed = np.ones(n, bool)
     if regions is not None:
         labels = region_labels(regions, None, (H, W))[0]
         allowed = labels[centres[:, 0], centres[:, 1]] >= 0
-    n = len(centres)
     far = n  # the index of the far centre: a phase's current image as it is
     # a frame with its own resampler (dlib's face chip) takes images in the image's dtype
     frame = getattr(model, "frame", None)
     if render == "auto":
         render = "image" if getattr(frame, "warp_image", None) is not None else "float32"
     own_dtype = render == "image"
-    masker = WindowMasker(image, np.vstack([centres, [[_FAR, _FAR]]]), taps, baseline,
-                          ops=("remove", "screen"), dtype="image" if own_dtype else None)
+    masker = WindowMasker(image, grid, taps, baseline, ops=("remove", "screen"),
+                          dtype="image" if own_dtype else None)
     N = len(masker.centres)
-    plus_start = masker.baseline32.copy()
     if start == "noise":
-        noise = _start_noise(seed, plus_start.shape)
-        plus_start = np.minimum(plus_start + noise * (masker.white / 255), masker.white)
-    masker.states[1] = np.ascontiguousarray(plus_start, dtype=np.float32)
+        noise = _start_noise(seed, masker.baseline32.shape)
+        step = masker.white / np.float32(255)
+        if not masker.baseline32.any():  # black: the noise's 0 / 1 of 255 alone (same values)
+            plus_start = np.multiply(noise, step, dtype=np.float32)
+        else:
+            plus_start = np.minimum(masker.baseline32 + noise * np.float64(step),
+                                    masker.white).astype(np.float32)
+    else:
+        plus_start = masker.baseline32.copy()
+    masker.states[1] = plus_start
     ev = Evaluation(model, masker)
     original = target.score
-    minus = _Phase("minus", 0, n, (H, W), allowed)
-    plus = _Phase("plus", 1, n, (H, W), allowed)
+    minus = _Phase("minus", 0, n, allowed)
+    plus = _Phase("plus", 1, n, allowed)
     minus.scores.append(original)
     minus.active = steps > 0 and minus.going_on(original, threshold)
-    with tqdm(desc="minplus", unit="eval", leave=False, disable=not progress) as bar:
+    bar = tqdm(desc="minplus", unit="eval", leave=False) if progress else None
+    try:
         while True:
             parts = []  # (phase, window indices); phase None: the plus start, scored once
             if not plus.scores:
@@ -298,7 +361,8 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
                 break
             index = np.concatenate([(1 if ph is None else ph.phase) * N + w for ph, w in parts])
             s = target(ev.scores(index.astype(np.uint64)))
-            bar.update(len(index))
+            if bar is not None:
+                bar.update(len(index))
             at = 0
             for ph, w in parts:
                 part, at = s[at:at + len(w)], at + len(w)
@@ -306,12 +370,19 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
                     plus.scores.append(float(part[0]))
                     plus.active = steps > 0 and plus.going_on(original, threshold)
                 elif ph.active:  # (a plus phase that did not start ignores its candidates)
-                    ph.step(masker, centres, w, part, original, threshold, steps)
-    sal = heatmap((minus.H0 + plus.H0 + minus.H1 + plus.H1) / 4, window)
-    extra = {"centres": centres}
+                    ph.step(masker, w, part, original, threshold, steps)
+    finally:
+        if bar is not None:
+            bar.close()
+    # the four impulse maps summed at the centres, in the published order: (H0- + H0+ + H1- +
+    # H1+) / 4, the same products as on the dense canvas
+    values = (minus.first + plus.first + minus.greedy + plus.greedy) / 4
+    background = (minus.background + plus.background) / 4  # (the H1 maps are 0 off the centres)
+    sal = _impulse_heatmap((H, W), window, background, ys, xs,
+                           values.reshape(len(ys), len(xs)))
+    extra = {"centres": np.array(centres)}
     for ph in (minus, plus):
-        extra[ph.name] = {"first": ph.H0.astype(np.float32), "greedy": ph.H1.astype(np.float32),
-                          "windows": ph.windows, "scores": ph.scores}
+        extra[ph.name] = ph.maps(centres, (H, W))
     return sal, ev.images, None, extra
 
 
