@@ -163,6 +163,11 @@ def test_planted_evidence_one_call_per_step_and_the_published_counts():
     # first-step impulses in score units: the drop of every candidate and the gain
     assert minus["first"][c[:, 0], c[:, 1]].max() == pytest.approx(1.0 - minus["scores"][1])
     assert m.map.min() == 0 and m.map.max() == 1
+    # the map is the published heatmap of (H0- + H0+ + H1- + H1+) / 4 on the whole canvas (the
+    # impulses are smoothed at the centres only)
+    dense = sum(ph[k].astype(np.float64) for k in ("first", "greedy") for ph in (minus, plus))
+    np.testing.assert_allclose(m.map, heatmap(dense / 4, 21), atol=1e-5)
+    np.testing.assert_allclose(m.map, smooth(dense / 4, 21), atol=1e-5)
 
 
 def test_published_stopping_rules():
