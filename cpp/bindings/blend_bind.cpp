@@ -116,6 +116,10 @@ void register_blend(py::module_& m) {
         "The instruction set of the CPU blend kernels: 'avx2' or 'baseline'");
   m.def("set_blend_isa", &set_blend_isa, py::arg("isa"),
         "'baseline' forces the baseline kernels, 'auto' restores the choice (tests, timing)");
+  m.def("stream_bytes", &stream_bytes,
+        "Window batches with a larger output are written with non-temporal stores (bytes)");
+  m.def("set_stream_bytes", &set_stream_bytes, py::arg("bytes"),
+        "Set that limit (0: always stream, huge: never); returns the old one (tests, timing)");
 }
 
 }  // namespace minplus::bindings

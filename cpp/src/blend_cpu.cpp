@@ -26,6 +26,9 @@
 namespace minplus {
 namespace {
 
+// A batch whose output is larger than this is written with non-temporal stores (see the kernels).
+std::atomic<int64_t> g_stream_bytes{int64_t{16} << 20};
+
 namespace baseline {
 #include "blend_kernels.inl"
 }  // namespace baseline
@@ -72,6 +75,13 @@ void blend_windows_cpu(const WindowImages& im, const int32_t* centres, int64_t B
                                                  threads);
 #endif
   baseline::blend_windows_all(im, centres, B, taps, R, step, spec, out, threads);
+}
+
+int64_t stream_bytes() { return g_stream_bytes.load(std::memory_order_relaxed); }
+
+int64_t set_stream_bytes(int64_t bytes) {
+  if (bytes < 0) throw std::invalid_argument("stream_bytes must be >= 0");
+  return g_stream_bytes.exchange(bytes);
 }
 
 std::string blend_isa() { return use_avx2() ? "avx2" : "baseline"; }

@@ -9,10 +9,10 @@
 // to even (what std::nearbyint does in the default rounding mode), with plain adds that vectorise.
 constexpr float kRoundMagic = 12582912.0f;
 
-// A batch whose output is larger than this is written with non-temporal stores: it would leave the
-// cache before the model reads it anyway, and streaming skips reading each line in first (about a
-// third less memory traffic). Smaller batches are written through the cache for the model to read.
-constexpr int64_t kStreamBytes = int64_t{16} << 20;
+// A batch whose output is larger than g_stream_bytes (16 MB; set_stream_bytes) is written with
+// non-temporal stores: it would leave the cache before the model reads it anyway, and streaming
+// skips reading each line in first (about a third less memory traffic). Smaller batches are
+// written through the cache for the model to read.
 
 // memcpy, with non-temporal stores where the CPU has them (SSE2: every x86-64).
 inline void stream_copy(unsigned char* dst, const unsigned char* src, size_t n) {
@@ -164,7 +164,7 @@ void blend_windows_t(const WindowImages& im, const int32_t* centres, int64_t B, 
   for (int64_t k = 0; k < T; ++k)
     for (int c = 0; c < C; ++c) taps_c[k * C + c] = taps[k];
 
-  const bool stream = B * E * static_cast<int64_t>(sz) > kStreamBytes;
+  const bool stream = B * E * static_cast<int64_t>(sz) > g_stream_bytes.load(std::memory_order_relaxed);
 
 #pragma omp parallel num_threads(threads)
   {

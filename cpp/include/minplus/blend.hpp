@@ -66,5 +66,11 @@ void blend_windows_cuda(const WindowImages& images, const int32_t* centres, int6
 // restores the choice; both return the set in use. The two give the same bits.
 std::string blend_isa();
 std::string set_blend_isa(const std::string& isa);
+// A window batch whose output is larger than stream_bytes() (16 MB) is written with
+// non-temporal stores; set_stream_bytes(n) changes the limit (0: always, huge: never) and
+// returns the old one. Either way the bytes are the same (tests, timing: 26.6 ms streamed vs
+// 28.2 ms through the cache for the fast MinPlus map of the gender net, benchmarks/RESULTS.md).
+int64_t stream_bytes();
+int64_t set_stream_bytes(int64_t bytes);
 
 }  // namespace minplus
