@@ -324,12 +324,11 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
     N = len(masker.centres)
     if start == "noise":
         noise = _start_noise(seed, masker.baseline32.shape)
-        step = masker.white / np.float32(255)
+        step = masker.white / np.float32(255)  # float32 arithmetic throughout
         if not masker.baseline32.any():  # black: the noise's 0 / 1 of 255 alone (same values)
             plus_start = np.multiply(noise, step, dtype=np.float32)
         else:
-            plus_start = np.minimum(masker.baseline32 + noise * np.float64(step),
-                                    masker.white).astype(np.float32)
+            plus_start = np.minimum(masker.baseline32 + noise * step, masker.white)
     else:
         plus_start = masker.baseline32.copy()
     masker.states[1] = plus_start
