@@ -94,6 +94,41 @@ def test_verification_embeds_a_reference_image_with_the_model():
     assert d.match and d.describe([0.0, 1.0, 4.0]) == "distance 2.00 > 1"
 
 
+def test_a_reference_image_is_embedded_by_each_model_once():
+    """explain() embeds the reference with its own model every call: an embedding another model
+    left on the same decision is not reused (it was: a second model compared its descriptors
+    with the first one's); the same model object (or a copy of the decision it scored) does
+    not embed it again."""
+    import copy
+
+    import minplus
+
+    calls = []
+
+    def embedder(scale):
+        def fn(x):
+            calls.append((scale, len(x)))
+            return x.reshape(len(x), -1, 3).mean(axis=1).astype(float) * scale
+        return CallableModel(fn)
+
+    a, b = embedder(1.0), embedder(3.0)
+    ref = np.full((8, 8, 3), 90, np.uint8)
+    img = np.full((8, 8, 3), 100, np.uint8)
+    d = Verification(ref, threshold=20.0)
+    ea = minplus.explain(img, a, d, regions="grid:2x2", baseline="black", progress=False)
+    np.testing.assert_allclose(d.embedding, [90.0] * 3)
+    assert d.match and ea.min_plus
+    eb = minplus.explain(img, b, d, regions="grid:2x2", baseline="black", progress=False)
+    np.testing.assert_allclose(d.embedding, [270.0] * 3)  # b's own, not a's
+    assert not d.match and eb.min_plus  # 30 * sqrt(3) > 20: b says non-match
+    calls.clear()
+    d.prepare(b)
+    copy.deepcopy(d).prepare(b)
+    assert calls == []  # b scored it already
+    d.prepare(a)
+    assert calls == [(1.0, 1)]
+
+
 def test_verification_bad_inputs():
     with pytest.raises(ValueError, match="metric"):
         Verification(np.zeros(3), metric="manhattan")

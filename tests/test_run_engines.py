@@ -157,3 +157,28 @@ def test_real_faces_gender_on_lfw(tmp_path):
         assert r["min_plus"] is not None and r["queries"] > 0
         assert r["saliency"][0]["method"] == "region-occlusion"
         assert len(r["saliency"][0]["region_values"]) == 7
+
+
+def colour_embedding():
+    """A cheap deterministic embedder factory: mean red and green (B, 2)."""
+    return lambda x: x.reshape(len(x), -1, x.shape[-1])[:, :, :2].mean(axis=1).astype(np.float64)
+
+
+def test_verification_against_a_reference_image_is_the_same_run_on_every_engine(tmp_path):
+    """A Verification whose reference is an image is embedded once per worker; the rows (their
+    ``decision`` column) and the run's fingerprint say what the user asked for, not whether
+    the embedding was computed yet, and the user's Decision is left as it was given."""
+    from minplus.models import Verification
+
+    reference = np.full((16, 16, 3), 180, np.uint8)
+    decision = Verification(reference, threshold=30.0)
+    kw = dict(part_rows=3, **GRID)
+    minplus.run(images(6), colour_embedding, decision, out=tmp_path / "local", **kw)
+    assert decision.embedding is None
+    minplus.run(images(6), colour_embedding, decision, out=tmp_path / "pool", workers=2, **kw)
+    local = comparable(read_run(tmp_path / "local"))
+    assert comparable(read_run(tmp_path / "pool")) == local
+    assert "embedding" not in local[0]["decision"] and "reference=sha256:" in local[0]["decision"]
+    # the same arguments again resume the finished run (its fingerprint is unchanged)
+    again = minplus.run(images(6), colour_embedding, decision, out=tmp_path / "local", **kw)
+    assert again.rows == 6 and decision.embedding is None

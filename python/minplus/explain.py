@@ -116,9 +116,9 @@ def explain(image, model, decision=None, regions="face68", baseline="blur", goal
     t_regions = time.perf_counter()
     masker = parsed.masker(baseline)
     full = int(region_map.full_mask)
-    # The driver scores what the decision needs (a reference face): the decision never calls
-    # the model.
-    decision.set_reference_scores([model(im[None])[0] for im in decision.reference_images()])
+    # The driver scores what the decision needs (a reference face) with this model, unless
+    # this model scored it already: the decision never calls the model.
+    decision.prepare(model)
     ev = Evaluation(model, masker, render=render)
     original = ev.original
     t_search = time.perf_counter()

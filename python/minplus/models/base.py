@@ -9,6 +9,8 @@ loop, :class:`minplus.evaluate.Evaluation`, renders straight into its input and 
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from ..errors import DTypeError, ModelError
@@ -64,6 +66,14 @@ class Model:
         dataset run (:mod:`minplus.run`) refuses a model whose fingerprint changed. Default:
         the repr; adapters of weights add a digest of them."""
         return repr(self)
+
+    def instance_token(self) -> str:
+        """A token of this model object (made on first use; a pickled copy carries it): what
+        a decision's scored references remember, so that another model scores them again."""
+        token = self.__dict__.get("_instance_token")
+        if token is None:
+            token = self.__dict__["_instance_token"] = uuid.uuid4().hex
+        return token
 
     def input_buffer(self, shape: tuple, dtype):
         """An empty input batch where :meth:`run` reads it (default: a host numpy array)."""

@@ -28,12 +28,19 @@ class Decision:
 
     def prepare(self, model) -> "Decision":
         """Score :meth:`reference_images` with ``model`` and hand them over; returns self. The
-        decision never calls the model itself: this is the driver's step, for use outside
-        ``explain``."""
+        decision never calls the model itself: this is the driver's step (``explain`` takes it
+        on every call). Scores from this very model object (:meth:`Model.instance_token`) are
+        kept, so a decision copied per image is scored once; another model scores them
+        again."""
         from .base import as_model
 
         m = as_model(model)
-        return self.set_reference_scores([m(im[None])[0] for im in self.reference_images()])
+        images = self.reference_images()
+        if images and self.__dict__.get("_scored_by") == m.instance_token():
+            return self  # scored by this very model already (a run embeds once per worker)
+        self.set_reference_scores([m(im[None])[0] for im in images])
+        self._scored_by = m.instance_token()  # (after: a failed scoring is not remembered)
+        return self
 
     def bind(self, original_scores: np.ndarray) -> "Decision":
         """Remember the unmasked image's scores (D,); returns self."""

@@ -194,7 +194,9 @@ class Verification(Decision):
         self.match: bool | None = None
 
     def reference_images(self) -> list:
-        if self.embedding is not None:
+        # a reference image is embedded by every driver call, by that call's model: an
+        # embedding left by another model must not be reused
+        if self.reference.ndim == 1:
             return []
         return [self.reference[:, :, None] if self.reference.ndim == 2 else self.reference]
 

@@ -61,8 +61,10 @@ def describe(obj) -> str:
     return repr(obj)
 
 
-# What a Decision learns when bound to an image: not part of what the user asked for.
-_BOUND_STATE = {"original", "class_", "match"}
+# What a Decision learns when bound to an image, or (a Verification's ``embedding``) from its
+# reference image once embedded: not part of what the user asked for. The reference itself is
+# described, so an embedding given as the reference is not lost.
+_BOUND_STATE = {"original", "class_", "match", "embedding"}
 
 
 def _value(v) -> str:

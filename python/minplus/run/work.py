@@ -100,7 +100,10 @@ class Explainer:
         if c.decision is None or isinstance(c.decision, str):
             return decision_from_spec(c.decision, reference,
                                       c.model if isinstance(c.model, str) else None)
-        return as_decision(c.decision)  # run() refuses a reference beside a Decision
+        # run() refuses a reference beside a Decision. A copy: embedding the reference and
+        # binding each image must not change the caller's object (in the local engine it is
+        # the very object the caller passed, and the caller may start this run again)
+        return copy.deepcopy(as_decision(c.decision))
 
     def row(self, item) -> dict:
         """The row (a dict of the run schema's columns) of one :class:`Item`; never raises
