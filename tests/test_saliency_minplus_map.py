@@ -40,18 +40,24 @@ def random_image(rng, shape, dtype):
     return (img * 255).astype(np.uint8) if dtype == np.uint8 else img
 
 
+def noise_masker(rng, shape, dtype, window, stride, off_image):
+    """(image, WindowMasker): remove and screen phases on a noise image, a gray baseline, the
+    published grid plus the ``off_image`` centres (partly or wholly off the image)."""
+    img = random_image(rng, shape, dtype)
+    centres, taps = window_grid(shape, window, stride)
+    return img, WindowMasker(img, np.vstack([centres, off_image]), taps, baseline="gray",
+                             ops=("remove", "screen"))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", ["hwc", "nchw"])
 def test_window_steps_match_numpy(dtype, layout):
     rng = np.random.default_rng(1)
-    img = random_image(rng, (20, 30), dtype)
-    centres, taps = window_grid((20, 30), 9, 6)
-    centres = np.vstack([centres, [[-3, 28], [-1000, -1000]]])  # partly and wholly off the image
-    m = WindowMasker(img, centres, taps, baseline="gray", ops=("remove", "screen"))
+    _, m = noise_masker(rng, (20, 30), dtype, 9, 6, [[-3, 28], [-1000, -1000]])
     m.states = [(m.white * rng.random((20, 30, 3))).astype(np.float32) for _ in range(2)]
     if m.quantise:
         m.states[1] = np.floor(m.states[1])
-    N = len(centres)
+    N = len(m.centres)
     idx = np.r_[np.arange(N), N + np.arange(N)]
     spec = ((1.0, 0.0, 1.0) if layout == "hwc" else (0.5, 10.0, 3.0))
     kw = {} if layout == "hwc" else {"scale": spec[0], "mean": spec[1], "std": spec[2]}
@@ -287,10 +293,7 @@ def test_avx2_and_baseline_kernels_give_the_same_bits(dtype, layout):
     from minplus.saliency.indexed_maskers import AlphaMasker
 
     rng = np.random.default_rng(4)
-    img = random_image(rng, (37, 45), dtype)
-    centres, taps = window_grid((37, 45), 17, 5)
-    m = WindowMasker(img, np.vstack([centres, [[-2, 40]]]), taps, baseline="gray",
-                     ops=("remove", "screen"))
+    img, m = noise_masker(rng, (37, 45), dtype, 17, 5, [[-2, 40]])
     m.states[1] = np.floor(m.states[1] * 0.3)
     N = len(m.centres)
     idx = np.r_[np.arange(N), N + np.arange(N)]
@@ -319,11 +322,7 @@ def test_streamed_and_cached_writes_give_the_same_bits(dtype, layout):
     buffer, unaligned heads and tails copied): the same bytes as writing through the cache."""
     from minplus import _core
 
-    rng = np.random.default_rng(5)
-    img = random_image(rng, (37, 45), dtype)
-    centres, taps = window_grid((37, 45), 17, 5)
-    m = WindowMasker(img, np.vstack([centres, [[-2, 40]]]), taps, baseline="gray",
-                     ops=("remove", "screen"))
+    _, m = noise_masker(np.random.default_rng(5), (37, 45), dtype, 17, 5, [[-2, 40]])
     N = len(m.centres)
     idx = np.r_[np.arange(N), N + np.arange(N)]
     kw = {} if layout == "hwc" else {"scale": 0.7, "mean": 5.0, "std": 3.0, "dtype": "float16"}
