@@ -141,10 +141,16 @@ def window_grid(shape, window: int, stride: int):
     >>> len(c), c[0].tolist(), c[-1].tolist()
     (225, [16, 16], [240, 240])
     """
-    H, W = shape
-    ys, xs = np.arange(stride, H, stride), np.arange(stride, W, stride)
+    ys, xs = grid_axes(shape, stride)
     centres = np.stack(np.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2).astype(np.int32)
     return centres, window_taps(window)
+
+
+def grid_axes(shape, stride: int):
+    """The grid's rows (d, 2d, ... < H) and columns (d, 2d, ... < W): :func:`window_grid`'s
+    centres are their product, in raster order."""
+    H, W = shape
+    return np.arange(stride, H, stride), np.arange(stride, W, stride)
 
 
 @functools.lru_cache(maxsize=8)
@@ -297,7 +303,7 @@ def _grid(shape: tuple, window: int, stride: int):
     size, read-only and shared: every map of one size, window and stride uses the same."""
     centres, taps = window_grid(shape, window, stride)
     out = (np.vstack([centres, [[_FAR, _FAR]]]).astype(np.int32), taps,
-           np.arange(stride, shape[0], stride), np.arange(stride, shape[1], stride))
+           *grid_axes(shape, stride))
     for a in out:
         a.flags.writeable = False
     return out
