@@ -169,6 +169,15 @@ class FaceNetwork:
         self.weights = age_weights() if age else None
         self.__name__ = f"{name}-v1"
 
+    def adapter(self, batch_size: int = 64):
+        """The same network (its session) as minplus's own adapter: ``OnnxModel`` with the
+        network's ``input_size``, which resizes the chips itself (a plain resize frame: 256 px
+        chips are rendered straight at the network's size, area-averaged)."""
+        from minplus.models import OnnxModel
+
+        return OnnxModel(self.net.session, preprocess=self.net.preprocess,
+                         batch_size=batch_size, input_size=self.size)
+
     def resize(self, images: np.ndarray) -> np.ndarray:
         import cv2
 

@@ -245,10 +245,12 @@ def faces():
     return {"hopper": hopper_face(), "astronaut": astronaut_face()}
 
 
-def check_parity(net, face, preset, target, render="auto"):
+def check_parity(net, face, preset, target, render="auto", model=None):
+    """``model`` (default: ``net`` as a black box) explains ``target`` as the reference does
+    with ``net``'s score of one image."""
     p = PRESETS[preset]
-    ours = minplus_map(as_model(net, batch_size=64), face, target, preset=preset, render=render,
-                       progress=False)
+    model = as_model(net, batch_size=64) if model is None else model
+    ours = minplus_map(model, face, target, preset=preset, render=render, progress=False)
     score = (lambda im: net(im[None])[0, target])
     ref = reference_minplus(score, face, p["window"], p["stride"], p["steps"], p["threshold"])
     r = np.corrcoef(ours.map.ravel(), ref["map"].ravel())[0, 1]
@@ -286,6 +288,93 @@ def test_gender_network_matches_the_reference_with_uint8_renders(faces, preset):
     assert check_parity(net, faces["hopper"], preset, target, render="image") >= 0.999
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["fast", "normal"])
+def test_gender_adapter_rendering_at_its_input_size_matches_the_reference(faces, preset):
+    """minplus's own adapter of the network (``OnnxModel(input_size=32)``) gets its input
+    rendered straight at 32 px, each pixel its 8 x 8 block's mean: the reference's windows and
+    map, which resized 256 px renders."""
+    net = FaceNetwork("gender")
+    target = int(np.argmax(net(faces["hopper"][None])[0]))
+    model = net.adapter()
+    assert model.bind(faces["hopper"]).block == (8, 8)
+    assert check_parity(net, faces["hopper"], preset, target, model=model) >= 0.9999
+
+
+def test_block_evaluation_scores_what_the_resize_path_scores(faces):
+    """An Evaluation of a window masker in a whole-factor resize frame renders into the model's
+    input at 32 px (no warp); its scores equal those of rendering 256 px images and resizing
+    each (the model's own pipeline) to float32 rounding."""
+    import dataclasses
+
+    from minplus.evaluate import Binding, Evaluation
+
+    face = faces["hopper"]
+    model = FaceNetwork("gender").adapter()
+    centres, taps = window_grid(face.shape[:2], 161, 48)
+    m = WindowMasker(face, centres, taps, ops=("remove", "screen"))
+    m.states[1] = np.floor(m.states[1] * 0.4)
+    fused = Evaluation(Binding(model, face), m)
+    plain = Binding(model, face)
+    plain.frame = dataclasses.replace(plain.frame, block=None)
+    resized = Evaluation(plain, m)
+    assert fused.block == (8, 8) and fused.warp is None and resized.warp is not None
+    idx = np.r_[np.arange(len(centres)), len(centres) + np.arange(len(centres))]
+    np.testing.assert_allclose(fused.scores(idx), resized.scores(idx), rtol=0, atol=2e-6)
+    np.testing.assert_array_equal(fused.original, resized.original)
+
+
+@pytest.mark.parametrize("block", [(8, 6), (2, 3), (4, 1), (48, 60), (1, 1)])
+@pytest.mark.parametrize("layout", ["hwc", "nchw"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_block_renders_are_the_area_resize_of_the_full_render(block, layout, dtype):
+    """``render(block=(fy, fx))`` is cv2.resize(INTER_AREA) of the full-size render (then
+    normalised), to float32 rounding; (1, 1) is the full-size render itself."""
+    cv2 = need("cv2")
+    rng = np.random.default_rng(6)
+    _, m = noise_masker(rng, (48, 60), dtype, 17, 5, [[-2, 55], [-1000, -1000]])
+    m.states[1] = np.floor(m.states[1] * 0.3) if m.quantise else m.states[1] * np.float32(0.3)
+    N = len(m.centres)
+    idx = np.r_[np.arange(N), N + np.arange(N)]
+    fy, fx = block
+    full = m.render(idx)
+    want = np.stack([cv2.resize(im, (60 // fx, 48 // fy), interpolation=cv2.INTER_AREA)
+                     for im in full]).reshape(len(idx), 48 // fy, 60 // fx, 3)
+    kw = {}
+    if layout == "nchw":
+        kw = {"scale": 0.7, "mean": (5.0, 1.0, -2.0), "std": 3.0}
+        want = ((want * np.float32(0.7) - np.array([5, 1, -2], np.float32)) / np.float32(3))
+        want = want.transpose(0, 3, 1, 2)
+    got = m.render(idx, layout=layout, block=block, **kw)
+    assert got.shape == m.output_shape(len(idx), layout, block=block) == want.shape
+    if block == (1, 1):
+        np.testing.assert_array_equal(got, m.render(idx, layout=layout, **kw))
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * float(np.abs(want).max()))
+    half = m.render(idx, layout="nchw", dtype="float16", block=block)
+    np.testing.assert_array_equal(
+        half, m.render(idx, layout="nchw", block=block).astype(np.float16))
+
+
+def test_block_rendering_says_what_is_wrong():
+    rng = np.random.default_rng(7)
+    _, m = noise_masker(rng, (48, 60), np.float32, 17, 5, [[-2, 55]])
+    for bad in [(7, 6), (0, 1), (2,), "ab", (2.0, 3), (True, 1)]:
+        with pytest.raises(ShapeError, match="block"):
+            m.render([0], block=bad)
+    with pytest.raises(ShapeError, match="block"):
+        m.output_shape(1, block=(5, 5))
+    img = (rng.random((48, 60, 3)) * 255).astype(np.uint8)
+    centres, taps = window_grid((48, 60), 17, 5)
+    as_uint8 = WindowMasker(img, centres, taps, dtype="image")
+    assert not as_uint8.renders_blocks
+    with pytest.raises(ArgumentError, match="float32"):
+        as_uint8.render([0], block=(2, 2))
+    out = np.empty((1, 24, 30, 3), np.float32)
+    with pytest.raises(MinplusError):
+        m.render([0], out=out, block=(4, 4))
+    assert m.render([0], out=out, block=(2, 2)) is out
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", ["hwc", "nchw"])
 def test_avx2_and_baseline_kernels_give_the_same_bits(dtype, layout):
@@ -306,7 +395,8 @@ def test_avx2_and_baseline_kernels_give_the_same_bits(dtype, layout):
             assert _core.set_blend_isa(isa) in (("avx2", "baseline") if isa == "auto"
                                                 else ("baseline",))
             outs.append((m.render(idx, layout=layout, **kw),
-                         a.render(np.arange(5), layout=layout, **kw)))
+                         a.render(np.arange(5), layout=layout, **kw),
+                         m.render(idx, layout=layout, block=(1, 5), **kw)))
     finally:
         _core.set_blend_isa("auto")
     for x, y in zip(*outs):

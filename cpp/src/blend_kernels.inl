@@ -232,6 +232,70 @@ void blend_windows_t(const WindowImages& im, const int32_t* centres, int64_t B, 
 }
 
 
+// Window steps rendered straight into an area-reduced frame: output pixel (oy, ox) of image b is
+// the mean of the fy x fx block of the full-size render (what cv2.resize's INTER_AREA makes of
+// it for integer factors), normalised and stored; the full-size images are never written. Each
+// block row sums its fy source rows element by element (state outside the window's box, the
+// window step inside), then each run of fx columns, in float32 as cv2 does; times 1 / (fy * fx).
+template <DType D, WindowOp Op, bool Identity>
+void blend_windows_block_t(const WindowImages& im, const int32_t* centres, int64_t B,
+                           const float* taps, int R, const WindowStep& st, const OutputSpec& sp,
+                           int fy, int fx, void* out, int threads) {
+  const int H = im.H, W = im.W, C = im.C;
+  const int h = H / fy, w = W / fx;
+  const int64_t WC = static_cast<int64_t>(W) * C;
+  const int64_t p = static_cast<int64_t>(h) * w, e = p * C;
+  const bool hwc = sp.layout == Layout::hwc;
+  const float inv = 1.0f / static_cast<float>(fy * fx);
+  const float white = st.white, scale = sp.scale;
+  const bool quantise = st.quantise;
+  const int64_t T = 2 * static_cast<int64_t>(R) + 1;
+  std::vector<float> taps_c(static_cast<size_t>(T * C));
+  for (int64_t k = 0; k < T; ++k)
+    for (int c = 0; c < C; ++c) taps_c[k * C + c] = taps[k];
+  Stored<D>* dst = static_cast<Stored<D>*>(out);
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> acc(static_cast<size_t>(WC));
+    // block rows outer, images inner: a block row's fy source rows of the state, image and
+    // baseline stay in this core's cache while every image of the batch sums them
+#pragma omp for collapse(2) schedule(dynamic, 16)
+    for (int64_t oy = 0; oy < h; ++oy) {
+      for (int64_t b = 0; b < B; ++b) {
+        const int64_t cy = centres[2 * b], cx = centres[2 * b + 1];
+        const int64_t x0 = std::max<int64_t>(0, cx - R), x1 = std::min<int64_t>(W, cx + R + 1);
+        float* __restrict__ a = acc.data();
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t y = oy * fy; y < (oy + 1) * fy; ++y) {
+          const int64_t dy = y - cy, r0 = y * WC;
+          const float* __restrict__ s = im.state + r0;
+          const bool misses = dy < -R || dy > R || x0 >= x1;
+          const int64_t j0 = misses ? WC : x0 * C, j1 = misses ? WC : x1 * C;
+          for (int64_t j = 0; j < j0; ++j) a[j] += s[j];
+          for (int64_t j = j1; j < WC; ++j) a[j] += s[j];
+          if (misses) continue;
+          const float ty = taps[dy + R];
+          const float* __restrict__ o = im.image + r0;
+          const float* __restrict__ bs = im.baseline + r0;
+          const float* __restrict__ tx = taps_c.data() + (x0 - cx + R) * C - j0;
+          for (int64_t j = j0; j < j1; ++j)
+            a[j] += window_value<Op>(white, quantise, s[j], o[j], bs[j], ty * tx[j]);
+        }
+        for (int64_t ox = 0; ox < w; ++ox) {
+          for (int c = 0; c < C; ++c) {
+            float sum = 0.0f;
+            for (int k = 0; k < fx; ++k) sum += a[(ox * fx + k) * C + c];
+            const float v = normalised<Identity>(sum * inv, scale, sp.mean[c], sp.std[c]);
+            store_value<D>(v, dst, b * e + (hwc ? (oy * w + ox) * C + c : c * p + oy * w + ox));
+          }
+        }
+      }
+    }
+  }
+}
+
+
 template <DType D>
 void blend_windows_dispatch(const WindowImages& im, const int32_t* centres, int64_t B,
                             const float* taps, int R, const WindowStep& st, const OutputSpec& sp,
@@ -247,6 +311,28 @@ void blend_windows_dispatch(const WindowImages& im, const int32_t* centres, int6
     blend_windows_t<D, WindowOp::screen, true>(im, centres, B, taps, R, st, sp, out, threads);
   else
     blend_windows_t<D, WindowOp::screen, false>(im, centres, B, taps, R, st, sp, out, threads);
+}
+
+
+template <DType D>
+void blend_windows_block_dispatch(const WindowImages& im, const int32_t* centres, int64_t B,
+                                  const float* taps, int R, const WindowStep& st,
+                                  const OutputSpec& sp, int fy, int fx, void* out, int threads) {
+  bool identity = sp.scale == 1.0f;
+  for (int c = 0; c < im.C; ++c) identity = identity && sp.mean[c] == 0.0f && sp.std[c] == 1.0f;
+  const bool remove = st.op == WindowOp::remove;
+  if (remove && identity)
+    blend_windows_block_t<D, WindowOp::remove, true>(im, centres, B, taps, R, st, sp, fy, fx,
+                                                      out, threads);
+  else if (remove)
+    blend_windows_block_t<D, WindowOp::remove, false>(im, centres, B, taps, R, st, sp, fy, fx,
+                                                       out, threads);
+  else if (identity)
+    blend_windows_block_t<D, WindowOp::screen, true>(im, centres, B, taps, R, st, sp, fy, fx,
+                                                      out, threads);
+  else
+    blend_windows_block_t<D, WindowOp::screen, false>(im, centres, B, taps, R, st, sp, fy, fx,
+                                                       out, threads);
 }
 
 
@@ -271,6 +357,25 @@ void blend_windows_all(const WindowImages& im, const int32_t* centres, int64_t B
       break;
     case DType::f32:
       blend_windows_dispatch<DType::f32>(im, centres, B, taps, R, step, spec, out, threads);
+      break;
+  }
+}
+
+void blend_windows_block_all(const WindowImages& im, const int32_t* centres, int64_t B,
+                             const float* taps, int R, const WindowStep& step,
+                             const OutputSpec& spec, int fy, int fx, void* out, int threads) {
+  switch (spec.dtype) {
+    case DType::u8:
+      blend_windows_block_dispatch<DType::u8>(im, centres, B, taps, R, step, spec, fy, fx, out,
+                                              threads);
+      break;
+    case DType::f16:
+      blend_windows_block_dispatch<DType::f16>(im, centres, B, taps, R, step, spec, fy, fx, out,
+                                               threads);
+      break;
+    case DType::f32:
+      blend_windows_block_dispatch<DType::f32>(im, centres, B, taps, R, step, spec, fy, fx, out,
+                                               threads);
       break;
   }
 }

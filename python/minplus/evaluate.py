@@ -15,6 +15,12 @@ a resize to its input size) sees its input in that frame. Two ways get it there:
   network then gets 32 px renders instead of resized 256 px images. The two differ only along
   region borders: in "image" a border pixel of the input interpolates kept and masked source
   pixels, in "frame" it is wholly kept or wholly masked, as its nearest source label says.
+
+A window masker (MinPlus) in a frame that shrinks the image by whole factors (``Frame.block``:
+an ``input_size=32`` network on a 256 px face) needs neither: its kernel renders each image
+straight into the model's input at the frame's size, every pixel the mean of its block of the
+full-size render, which is what "image" computes (to float32 rounding) without writing the
+full-size images or warping them one by one.
 """
 
 from __future__ import annotations
@@ -187,10 +193,13 @@ class Evaluation:
         self.binding, self.model, self.spec = binding, binding.model, binding.spec
         self.frame, self.original = binding.frame, binding.original
         self.source = masker
-        self.warp = None
+        self.warp = self.block = None
         if self.frame is not None:
             if render == "frame" and type(masker) is Masker:
                 masker = masker_in_frame(masker, self.frame)
+            elif getattr(self.frame, "block", None) is not None and self.spec.layout == "nchw" \
+                    and getattr(masker, "renders_blocks", False):
+                self.block = self.frame.block  # rendered and area-reduced in one pass
             else:
                 self.warp = self.frame
         self.masker = masker
@@ -242,18 +251,24 @@ class Evaluation:
         ``slot`` 1 is the second buffer of a pipelined call."""
         m, spec = self.masker, self.spec
         if self.warp is None and spec.layout == "nchw":
-            return "nchw", self._buffer(("in", slot), m.output_shape(B, "nchw"), spec.dtype,
+            return "nchw", self._buffer(("in", slot), self._shape(B, "nchw"), spec.dtype,
                                         self.model.input_buffer)
         if self.warp is None and spec.raw and spec.device == "cpu":
             return "raw", self._buffer(("in", slot), m.output_shape(B), m.image.dtype,
                                        self.model.input_buffer)
         return "host", self._buffer(("host", slot), m.output_shape(B), m.image.dtype, np.empty)
 
+    def _shape(self, B: int, layout: str) -> tuple:
+        """The masker's output shape for B images (area-reduced in a block frame)."""
+        if self.block is None:
+            return self.masker.output_shape(B, layout)
+        return self.masker.output_shape(B, layout, block=self.block)
+
     def reserve(self, batch: int) -> None:
         """Allocate the render buffers for batches of up to ``batch`` masks now (the driver
         knows its largest batch), so later batches reuse touched pages."""
         step = self.model.batch_size or batch
-        per_image = 4 * int(np.prod(self.masker.output_shape(1)))  # float32 at most
+        per_image = 4 * int(np.prod(self._shape(1, "hwc")))  # float32 at most
         cap = max(1, _RESERVE_BYTES // per_image)  # beyond this, allocate as batches come
         self._target(max(1, min(int(batch), step, cap)))
 
@@ -262,8 +277,10 @@ class Evaluation:
         path, buf = self._target(len(masks), slot)
         if path == "nchw":
             p = self.spec.preprocess
+            block = {} if self.block is None else {"block": self.block}
             self.masker.render(masks, out=buf, layout="nchw", dtype=self.spec.dtype,
-                               scale=p.scale, mean=p.mean, std=p.std, num_threads=num_threads)
+                               scale=p.scale, mean=p.mean, std=p.std, num_threads=num_threads,
+                               **block)
         else:
             self.masker.render(masks, out=buf, num_threads=num_threads)
         return path, buf

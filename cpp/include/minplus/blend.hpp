@@ -55,6 +55,16 @@ void blend_windows_cpu(const WindowImages& images, const int32_t* centres, int64
                        const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
                        void* out, int num_threads);
 
+// The same steps rendered into an area-reduced frame (fy, fx >= 1 dividing H and W): out holds
+// B images of (H / fy, W / fx), each pixel the mean of its fy x fx block of the full-size render
+// (cv2.resize INTER_AREA for integer factors, to float32 rounding), then normalised and stored
+// as blend_windows_cpu stores. The full-size images are never written (a 32 px network reads
+// 1/64 of the bytes a 256 px render would write).
+void blend_windows_block_cpu(const WindowImages& images, const int32_t* centres, int64_t B,
+                             const float* taps, int R, const WindowStep& step,
+                             const OutputSpec& spec, int fy, int fx, void* out,
+                             int num_threads);
+
 // CUDA twin: every pointer (images, centres, taps, spec.mean/std, out) is a device pointer;
 // stream is a cudaStream_t (0: the default stream).
 void blend_windows_cuda(const WindowImages& images, const int32_t* centres, int64_t B,

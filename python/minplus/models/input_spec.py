@@ -161,7 +161,9 @@ class Frame:
     input's (height, width). ``warp_image``, when given, produces the image-space resampling
     itself (e.g. dlib's own ``get_face_chip``), so the unmasked input is exactly what the
     model's own pipeline makes; labels are always warped by nearest neighbour through
-    ``matrix``.
+    ``matrix``. ``block`` (fy, fx), set by :meth:`resize` for a shrink by whole factors, says
+    the warp is the mean of each fy x fx block (cv2's INTER_AREA), which a window masker
+    renders straight into the frame (:mod:`minplus.evaluate`).
 
     Examples
     --------
@@ -173,14 +175,30 @@ class Frame:
     matrix: np.ndarray
     size: tuple
     warp_image: Callable | None = None
+    block: tuple | None = None
 
     @classmethod
     def resize(cls, source_hw, size_hw) -> "Frame":
-        """The frame of a plain resize from ``source_hw`` to ``size_hw`` (pixel centres kept)."""
-        (sh, sw), (h, w) = source_hw, size_hw
+        """The frame of a plain resize from ``source_hw`` to ``size_hw`` (pixel centres kept);
+        its ``block`` is the (fy, fx) factors when both sides shrink by a whole factor.
+
+        Examples
+        --------
+        >>> Frame.resize((256, 256), (32, 32)).block, Frame.resize((256, 256), (48, 48)).block
+        ((8, 8), None)
+        """
+        (sh, sw), (h, w) = (int(v) for v in source_hw), (int(v) for v in size_hw)
         sx, sy = sw / w, sh / h
         m = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
-        return cls(m, (int(h), int(w)), warp_image=_Resize((int(h), int(w))))
+        whole = h <= sh and w <= sw and sh % h == 0 and sw % w == 0
+        return cls(m, (h, w), warp_image=_Resize((h, w)),
+                   block=(sh // h, sw // w) if whole else None)
+
+    @property
+    def resizes(self) -> bool:
+        """True when the frame is a plain resize (:meth:`resize`): cv2 resamples any float
+        image, unlike a model's own chip extraction (dlib's, uint8)."""
+        return isinstance(self.warp_image, _Resize)
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """The image (H, W[, C]) resampled into the frame: (h, w[, C]), same dtype."""

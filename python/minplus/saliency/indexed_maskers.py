@@ -268,10 +268,57 @@ class WindowMasker(IndexedMasker):
                     np.ones(self.C, np.float32), 1)
         self.states[int(index[0]) // len(self.centres)] = state[0]
 
+    @property
+    def renders_blocks(self) -> bool:
+        """Whether :meth:`render` can area-reduce (``block=``): float32 renders only (a uint8
+        render is rounded before any resize would average it)."""
+        return self.image.dtype == np.float32
+
+    def block_factors(self, block) -> tuple:
+        """``block`` as (fy, fx) positive ints dividing (H, W); ShapeError otherwise."""
+        try:
+            fy, fx = block
+        except (TypeError, ValueError):
+            raise ShapeError(f"block must be a (fy, fx) pair of ints, got {block!r:.80}") from None
+        for v in (fy, fx):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ShapeError(f"block must hold positive ints, got {block!r:.80}")
+        if self.H % fy or self.W % fx:
+            raise ShapeError(f"block {(int(fy), int(fx))} must divide the image's size "
+                             f"{(self.H, self.W)}")
+        return int(fy), int(fx)
+
+    def output_shape(self, batch: int, layout: str = "hwc", block=None) -> tuple:
+        """Shape of ``render``'s output for ``batch`` items, (B, H / fy, W / fx, ...) with
+        ``block``."""
+        shape = super().output_shape(batch, layout)
+        if block is None:
+            return shape
+        fy, fx = self.block_factors(block)
+        if layout == "hwc":
+            return (shape[0], self.H // fy, self.W // fx, self.C)
+        return (shape[0], self.C, self.H // fy, self.W // fx)
+
     def render(self, masks, out=None, layout="hwc", dtype=None, scale=1.0, mean=None, std=None,
-               num_threads=0, device=None):
+               num_threads=0, device=None, block=None):
         """Render items ``masks[b]``; arguments as :meth:`Masker.render`. A CUDA ``out`` (torch
-        or cupy) is written by the CUDA twin of the kernel."""
+        or cupy) is written by the CUDA twin of the kernel.
+
+        ``block`` (fy, fx) renders each item area-reduced: every output pixel the mean of its
+        fy x fx block of the full-size render (what ``cv2.resize(..., INTER_AREA)`` makes of it,
+        to float32 rounding), in one pass that never writes the full-size images (host kernel;
+        a CUDA ``out`` gets a host render). Float32 maskers only (:attr:`renders_blocks`).
+
+        Examples
+        --------
+        >>> img = np.full((4, 4, 1), 0.5, np.float32)
+        >>> m = WindowMasker(img, [[0, 1]], np.ones(3, np.float32))
+        >>> m.render([0], block=(2, 2))[0, :, :, 0].tolist()  # rows 0-1, columns 0-2 fade
+        [[0.0, 0.25], [0.5, 0.5]]
+        """
+        if block is not None:
+            return self._render_blocks(masks, out, layout, dtype, scale, mean, std, num_threads,
+                                       device, block)
         where = device_of(out) if out is not None else (device or "cpu")
         if where != "cuda":
             return super().render(masks, out, layout, dtype, scale, mean, std, num_threads,
@@ -303,6 +350,37 @@ class WindowMasker(IndexedMasker):
                                      ptr(fixed[4]), ptr(out) + a * elems * spec[1].itemsize,
                                      stream)
         return out
+
+    def _render_blocks(self, masks, out, layout, dtype, scale, mean, std, num_threads, device,
+                       block):
+        if not self.renders_blocks:
+            raise ArgumentError("block rendering takes a float32 WindowMasker (dtype=None): "
+                                f"this one renders {self.image.dtype}")
+        fy, fx = self.block_factors(block)
+        index = self._indices(masks)
+        spec = self._spec(layout, dtype, scale, mean, std)
+        num_threads = thread_count(num_threads)
+        shape = self.output_shape(len(index), spec[0], (fy, fx))
+        where = device_of(out) if out is not None else (device or "cpu")
+        if where not in ("cpu", "cuda"):
+            raise DeviceError(f"out lives on device {where!r}")
+        if where == "cuda" or out is None:
+            host = np.empty(shape, spec[1])
+        else:
+            host = out.numpy() if type(out).__module__.startswith("torch") else out
+            _check_host_out(host, shape, spec[1])
+            self._check_not_aliased(host)
+        m, sd = self._per_channel_spec(spec)
+        N = len(self.centres)
+        for p, a, b in self._phase_runs(index):
+            _core.blend_windows_block(self.states[p], self.image32, self.baseline32,
+                                      np.ascontiguousarray(self.centres[index[a:b] - p * N]),
+                                      self.taps, self.OPS[self.ops[p]], float(self.white),
+                                      self.quantise, spec[0], float(spec[2]), m, sd, fy, fx,
+                                      host[a:b], num_threads)
+        if where == "cpu":
+            return host if out is None else out
+        return _to_device(host, out, shape, spec[1])
 
     def _per_channel_spec(self, spec):
         """(C,) float32 mean and std of an output spec (identity for "hwc")."""

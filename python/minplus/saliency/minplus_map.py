@@ -66,7 +66,11 @@ renders (the minus images rounded).
 
 Every step's candidates are rendered by the native core
 (:class:`~minplus.saliency.indexed_maskers.WindowMasker`: only the window's box is recomputed on
-top of a copy of the current image) and scored as one batch through the evaluation loop.
+top of a copy of the current image) and scored as one batch through the evaluation loop. For a
+network that resizes the image by whole factors (``OnnxModel(input_size=32)`` on a 256 px face)
+the kernel renders each query straight at the network's size, every pixel the mean of its block
+of the full-size render: the same input as resizing the 256 px render (cv2's INTER_AREA), to
+float32 rounding, without writing the 256 px images.
 """
 
 from __future__ import annotations
@@ -322,8 +326,10 @@ def _minplus_one(model, image, target, window, stride, steps, threshold, regions
     far = n  # the index of the far centre: a phase's current image as it is
     # a frame with its own resampler (dlib's face chip) takes images in the image's dtype
     frame = getattr(model, "frame", None)
-    if render == "auto":
-        render = "image" if getattr(frame, "warp_image", None) is not None else "float32"
+    if render == "auto":  # a plain resize frame resamples float32 renders (cv2)
+        own = getattr(frame, "warp_image", None) is not None and \
+            not getattr(frame, "resizes", False)
+        render = "image" if own else "float32"
     own_dtype = render == "image"
     masker = WindowMasker(image, grid, taps, baseline, ops=("remove", "screen"),
                           dtype="image" if own_dtype else None)
@@ -424,7 +430,11 @@ def minplus_map(model, image, target=None, *, regions=None, baseline="black", pr
         The dtype of the images a model taking raw images gets: float32 (the published minus
         images are unrounded float32), or the image's dtype ("image": uint8 rounded half to
         even); "auto" is float32 unless the model's frame has its own resampler (dlib's face
-        chip, uint8 only). Models fed normalised tensors always get unrounded values.
+        chip, uint8 only; a plain resize to the network's size takes float32). Models fed
+        normalised tensors always get unrounded values; a network that shrinks the image by
+        whole factors (``OnnxModel(input_size=32)`` on a 256 px face) gets its input rendered
+        straight at its own size, each pixel the mean of its block (the 256 px renders are
+        never written).
 
     Returns
     -------
