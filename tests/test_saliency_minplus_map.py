@@ -5,6 +5,8 @@ windows) on real faces under the real gender and age networks."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from needs import need
 from blackbox_reference import SmallCNN, astronaut_image, numpy_model
 from minplus_map_reference import (FaceNetwork, astronaut_face, hole, hopper_face,
@@ -353,6 +355,29 @@ def test_block_renders_are_the_area_resize_of_the_full_render(block, layout, dty
     half = m.render(idx, layout="nchw", dtype="float16", block=block)
     np.testing.assert_array_equal(
         half, m.render(idx, layout="nchw", block=block).astype(np.float16))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6),
+       st.integers(1, 4), st.integers(0, 2**32 - 1), st.sampled_from([np.uint8, np.float32]))
+def test_block_render_is_the_block_mean_of_the_full_render(fy, fx, h, w, C, seed, dtype):
+    """Any sizes, factors, channel counts, centres (some off the image) and window widths: each
+    output pixel is the mean of its fy x fx block of the full-size render (numpy, float64)."""
+    rng = np.random.default_rng(seed)
+    H, W = fy * h, fx * w
+    img = rng.random((H, W, C)).astype(np.float32)
+    img = (img * 255).astype(np.uint8) if dtype == np.uint8 else img
+    R = int(rng.integers(0, 6))
+    taps = rng.random(2 * R + 1).astype(np.float32)
+    centres = np.column_stack([rng.integers(-R - 2, H + R + 2, 6),
+                               rng.integers(-R - 2, W + R + 2, 6)])
+    m = WindowMasker(img, centres, taps, baseline="gray", ops=("remove", "screen"))
+    m.states[1] = np.floor(m.states[1] * 0.5)
+    idx = np.r_[np.arange(6), 6 + np.arange(6)]
+    full = m.render(idx).astype(np.float64)
+    want = full.reshape(12, h, fy, w, fx, C).mean(axis=(2, 4))
+    got = m.render(idx, block=(fy, fx))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1.0, float(np.abs(want).max())))
 
 
 def test_block_rendering_says_what_is_wrong():

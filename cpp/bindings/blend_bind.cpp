@@ -54,43 +54,7 @@ void register_blend(py::module_& m) {
       [](const F32& state, const F32& image, const F32& baseline,
          py::array_t<int32_t, py::array::c_style> centres, const F32& taps, int op, float white,
          bool quantise, const std::string& layout, float scale, const F32& mean, const F32& std,
-         py::array out, int num_threads) {
-        require(state.ndim() == 3, "state must be (H, W, C)");
-        for (const F32* a : {&image, &baseline})
-          for (int d = 0; d < 3; ++d)
-            require(a->ndim() == 3 && a->shape(d) == state.shape(d), "frame shapes differ");
-        require(op == 0 || op == 1, "op must be 0 (remove) or 1 (screen)");
-        require(centres.ndim() == 2 && centres.shape(1) == 2, "centres must be (B, 2)");
-        require(taps.ndim() == 1 && taps.shape(0) % 2 == 1, "taps must have odd length");
-        const int H = static_cast<int>(state.shape(0)), W = static_cast<int>(state.shape(1));
-        const int C = static_cast<int>(state.shape(2));
-        require(mean.ndim() == 1 && mean.shape(0) == C && std.ndim() == 1 && std.shape(0) == C,
-                "mean and std must be (C,)");
-        require(layout == "hwc" || layout == "nchw", "layout must be 'hwc' or 'nchw'");
-        const Frames f{state.data(), state.data(), H, W, C,
-                       layout == "hwc" ? Layout::hwc : Layout::nchw, DType::f32};
-        const int64_t B = centres.shape(0);
-        const int R = static_cast<int>(taps.shape(0) / 2);
-        const DType d = checked_out(out, f, B);
-        const WindowImages im{state.data(), image.data(), baseline.data(), H, W, C};
-        const WindowStep step{static_cast<WindowOp>(op), white, quantise};
-        const OutputSpec spec{f.layout, d, scale, mean.data(), std.data()};
-        void* dst = out.mutable_data();
-        const int threads = thread_count(num_threads);
-        py::gil_scoped_release release;
-        blend_windows_cpu(im, centres.data(), B, taps.data(), R, step, spec, dst, threads);
-      },
-      py::arg("state"), py::arg("image"), py::arg("baseline"), py::arg("centres"),
-      py::arg("taps"), py::arg("op"), py::arg("white"), py::arg("quantise"), py::arg("layout"),
-      py::arg("scale"), py::arg("mean"), py::arg("std"), py::arg("out"),
-      py::arg("num_threads") = 0);
-
-  m.def(
-      "blend_windows_block",
-      [](const F32& state, const F32& image, const F32& baseline,
-         py::array_t<int32_t, py::array::c_style> centres, const F32& taps, int op, float white,
-         bool quantise, const std::string& layout, float scale, const F32& mean, const F32& std,
-         int fy, int fx, py::array out, int num_threads) {
+         py::array out, int num_threads, int fy, int fx) {
         require(state.ndim() == 3, "state must be (H, W, C)");
         for (const F32* a : {&image, &baseline})
           for (int d = 0; d < 3; ++d)
@@ -105,6 +69,7 @@ void register_blend(py::module_& m) {
         require(layout == "hwc" || layout == "nchw", "layout must be 'hwc' or 'nchw'");
         require(fy >= 1 && fx >= 1 && H % fy == 0 && W % fx == 0,
                 "block factors must be >= 1 and divide the image's size");
+        // out holds B images of the (area-reduced) frame
         const Frames f{state.data(), state.data(), H / fy, W / fx, C,
                        layout == "hwc" ? Layout::hwc : Layout::nchw, DType::f32};
         const int64_t B = centres.shape(0);
@@ -116,13 +81,17 @@ void register_blend(py::module_& m) {
         void* dst = out.mutable_data();
         const int threads = thread_count(num_threads);
         py::gil_scoped_release release;
-        blend_windows_block_cpu(im, centres.data(), B, taps.data(), R, step, spec, fy, fx, dst,
-                                threads);
+        if (fy == 1 && fx == 1)
+          blend_windows_cpu(im, centres.data(), B, taps.data(), R, step, spec, dst, threads);
+        else
+          blend_windows_block_cpu(im, centres.data(), B, taps.data(), R, step, spec, fy, fx, dst,
+                                  threads);
       },
       py::arg("state"), py::arg("image"), py::arg("baseline"), py::arg("centres"),
       py::arg("taps"), py::arg("op"), py::arg("white"), py::arg("quantise"), py::arg("layout"),
-      py::arg("scale"), py::arg("mean"), py::arg("std"), py::arg("fy"), py::arg("fx"),
-      py::arg("out"), py::arg("num_threads") = 0);
+      py::arg("scale"), py::arg("mean"), py::arg("std"), py::arg("out"),
+      py::arg("num_threads") = 0, py::arg("fy") = 1, py::arg("fx") = 1,
+      "Window steps into out; (fy, fx) > 1 renders each image area-reduced by those factors");
 
   // CUDA: raw device pointers (from torch / cupy); the same checks are made in Python.
   m.def(

@@ -64,21 +64,30 @@ class IndexedMasker(Masker):
         """Render perturbation ``masks[b]`` for each b; arguments as :meth:`Masker.render`."""
         index = self._indices(masks)
         spec = self._spec(layout, dtype, scale, mean, std)
-        num_threads = thread_count(num_threads)
         shape = self.output_shape(len(index), spec[0])
+        where, host = self._host_out(out, shape, spec[1], device)
+        self._render_host(index, host, spec, thread_count(num_threads))
+        return self._handed_back(where, host, out, shape, spec[1])
+
+    def _host_out(self, out, shape, dtype, device):
+        """(where out lives, the host array to render into): ``out`` itself on the host (checked,
+        not aliasing the masker's arrays), a fresh array for none or a CUDA ``out``."""
         where = device_of(out) if out is not None else (device or "cpu")
         if where not in ("cpu", "cuda"):
             raise DeviceError(f"out lives on device {where!r}")
         if where == "cuda" or out is None:
-            host = np.empty(shape, spec[1])
-        else:
-            host = out.numpy() if type(out).__module__.startswith("torch") else out
-            _check_host_out(host, shape, spec[1])
-            self._check_not_aliased(host)
-        self._render_host(index, host, spec, num_threads)
+            return where, np.empty(shape, dtype)
+        host = out.numpy() if type(out).__module__.startswith("torch") else out
+        _check_host_out(host, shape, dtype)
+        self._check_not_aliased(host)
+        return where, host
+
+    @staticmethod
+    def _handed_back(where, host, out, shape, dtype):
+        """What render returns: the host render (or ``out``), or a CUDA ``out`` filled from it."""
         if where == "cpu":
             return host if out is None else out
-        return _to_device(host, out, shape, spec[1])
+        return _to_device(host, out, shape, dtype)
 
     def _render_host(self, index, out, spec, num_threads):
         raise NotImplementedError
@@ -356,31 +365,14 @@ class WindowMasker(IndexedMasker):
         if not self.renders_blocks:
             raise ArgumentError("block rendering takes a float32 WindowMasker (dtype=None): "
                                 f"this one renders {self.image.dtype}")
-        fy, fx = self.block_factors(block)
+        block = self.block_factors(block)
         index = self._indices(masks)
         spec = self._spec(layout, dtype, scale, mean, std)
-        num_threads = thread_count(num_threads)
-        shape = self.output_shape(len(index), spec[0], (fy, fx))
-        where = device_of(out) if out is not None else (device or "cpu")
-        if where not in ("cpu", "cuda"):
-            raise DeviceError(f"out lives on device {where!r}")
-        if where == "cuda" or out is None:
-            host = np.empty(shape, spec[1])
-        else:
-            host = out.numpy() if type(out).__module__.startswith("torch") else out
-            _check_host_out(host, shape, spec[1])
-            self._check_not_aliased(host)
-        m, sd = self._per_channel_spec(spec)
-        N = len(self.centres)
-        for p, a, b in self._phase_runs(index):
-            _core.blend_windows_block(self.states[p], self.image32, self.baseline32,
-                                      np.ascontiguousarray(self.centres[index[a:b] - p * N]),
-                                      self.taps, self.OPS[self.ops[p]], float(self.white),
-                                      self.quantise, spec[0], float(spec[2]), m, sd, fy, fx,
-                                      host[a:b], num_threads)
-        if where == "cpu":
-            return host if out is None else out
-        return _to_device(host, out, shape, spec[1])
+        shape = self.output_shape(len(index), spec[0], block)
+        where, host = self._host_out(out, shape, spec[1], device)
+        self._blend(index, host, spec[0], float(spec[2]), *self._per_channel_spec(spec),
+                    thread_count(num_threads), block)
+        return self._handed_back(where, host, out, shape, spec[1])
 
     def _per_channel_spec(self, spec):
         """(C,) float32 mean and std of an output spec (identity for "hwc")."""
@@ -400,11 +392,11 @@ class WindowMasker(IndexedMasker):
         self._blend(index, out, spec[0], float(spec[2]), *self._per_channel_spec(spec),
                     num_threads)
 
-    def _blend(self, index, out, layout, scale, mean, std, num_threads):
+    def _blend(self, index, out, layout, scale, mean, std, num_threads, block=(1, 1)):
         N = len(self.centres)
         for p, a, b in self._phase_runs(index):
             _core.blend_windows(self.states[p], self.image32, self.baseline32,
                                 np.ascontiguousarray(self.centres[index[a:b] - p * N]),
                                 self.taps, self.OPS[self.ops[p]], float(self.white),
                                 self.quantise, layout, scale, mean, std, out[a:b],
-                                num_threads)
+                                num_threads, *block)
