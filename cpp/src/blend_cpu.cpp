@@ -81,8 +81,6 @@ void blend_windows_block_cpu(const WindowImages& im, const int32_t* centres, int
                              const float* taps, int R, const WindowStep& step,
                              const OutputSpec& spec, int fy, int fx, void* out,
                              int num_threads) {
-  if (fy < 1 || fx < 1 || im.H % fy != 0 || im.W % fx != 0)
-    throw std::invalid_argument("block factors must be >= 1 and divide the image's size");
   const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
 #if defined(MINPLUS_AVX2_KERNELS)
   if (use_avx2()) return avx2::blend_windows_block_all(im, centres, B, taps, R, step, spec, fy,

@@ -296,43 +296,30 @@ void blend_windows_block_t(const WindowImages& im, const int32_t* centres, int64
 }
 
 
-template <DType D>
-void blend_windows_dispatch(const WindowImages& im, const int32_t* centres, int64_t B,
-                            const float* taps, int R, const WindowStep& st, const OutputSpec& sp,
-                            void* out, int threads) {
+// Calls f(D, Op, Identity) with the window kernels' compile-time choices for this output's dtype,
+// the step's operation and whether the normalisation is the identity (integral_constant tags).
+template <class F>
+void with_window_kernel(const WindowImages& im, const WindowStep& st, const OutputSpec& sp,
+                        F&& f) {
   bool identity = sp.scale == 1.0f;
   for (int c = 0; c < im.C; ++c) identity = identity && sp.mean[c] == 0.0f && sp.std[c] == 1.0f;
-  const bool remove = st.op == WindowOp::remove;
-  if (remove && identity)
-    blend_windows_t<D, WindowOp::remove, true>(im, centres, B, taps, R, st, sp, out, threads);
-  else if (remove)
-    blend_windows_t<D, WindowOp::remove, false>(im, centres, B, taps, R, st, sp, out, threads);
-  else if (identity)
-    blend_windows_t<D, WindowOp::screen, true>(im, centres, B, taps, R, st, sp, out, threads);
-  else
-    blend_windows_t<D, WindowOp::screen, false>(im, centres, B, taps, R, st, sp, out, threads);
-}
-
-
-template <DType D>
-void blend_windows_block_dispatch(const WindowImages& im, const int32_t* centres, int64_t B,
-                                  const float* taps, int R, const WindowStep& st,
-                                  const OutputSpec& sp, int fy, int fx, void* out, int threads) {
-  bool identity = sp.scale == 1.0f;
-  for (int c = 0; c < im.C; ++c) identity = identity && sp.mean[c] == 0.0f && sp.std[c] == 1.0f;
-  const bool remove = st.op == WindowOp::remove;
-  if (remove && identity)
-    blend_windows_block_t<D, WindowOp::remove, true>(im, centres, B, taps, R, st, sp, fy, fx,
-                                                      out, threads);
-  else if (remove)
-    blend_windows_block_t<D, WindowOp::remove, false>(im, centres, B, taps, R, st, sp, fy, fx,
-                                                       out, threads);
-  else if (identity)
-    blend_windows_block_t<D, WindowOp::screen, true>(im, centres, B, taps, R, st, sp, fy, fx,
-                                                      out, threads);
-  else
-    blend_windows_block_t<D, WindowOp::screen, false>(im, centres, B, taps, R, st, sp, fy, fx,
-                                                       out, threads);
+  auto for_op = [&](auto d, auto op) {
+    if (identity)
+      f(d, op, std::true_type{});
+    else
+      f(d, op, std::false_type{});
+  };
+  auto for_dtype = [&](auto d) {
+    if (st.op == WindowOp::remove)
+      for_op(d, std::integral_constant<WindowOp, WindowOp::remove>{});
+    else
+      for_op(d, std::integral_constant<WindowOp, WindowOp::screen>{});
+  };
+  switch (sp.dtype) {
+    case DType::u8: for_dtype(std::integral_constant<DType, DType::u8>{}); break;
+    case DType::f16: for_dtype(std::integral_constant<DType, DType::f16>{}); break;
+    case DType::f32: for_dtype(std::integral_constant<DType, DType::f32>{}); break;
+  }
 }
 
 
@@ -348,34 +335,17 @@ void blend_alphas_all(const Frames& f, const float* alphas, const int64_t* index
 void blend_windows_all(const WindowImages& im, const int32_t* centres, int64_t B,
                        const float* taps, int R, const WindowStep& step, const OutputSpec& spec,
                        void* out, int threads) {
-  switch (spec.dtype) {
-    case DType::u8:
-      blend_windows_dispatch<DType::u8>(im, centres, B, taps, R, step, spec, out, threads);
-      break;
-    case DType::f16:
-      blend_windows_dispatch<DType::f16>(im, centres, B, taps, R, step, spec, out, threads);
-      break;
-    case DType::f32:
-      blend_windows_dispatch<DType::f32>(im, centres, B, taps, R, step, spec, out, threads);
-      break;
-  }
+  with_window_kernel(im, step, spec, [&](auto d, auto op, auto identity) {
+    blend_windows_t<d.value, op.value, identity.value>(im, centres, B, taps, R, step, spec, out,
+                                                       threads);
+  });
 }
 
 void blend_windows_block_all(const WindowImages& im, const int32_t* centres, int64_t B,
                              const float* taps, int R, const WindowStep& step,
                              const OutputSpec& spec, int fy, int fx, void* out, int threads) {
-  switch (spec.dtype) {
-    case DType::u8:
-      blend_windows_block_dispatch<DType::u8>(im, centres, B, taps, R, step, spec, fy, fx, out,
-                                              threads);
-      break;
-    case DType::f16:
-      blend_windows_block_dispatch<DType::f16>(im, centres, B, taps, R, step, spec, fy, fx, out,
-                                               threads);
-      break;
-    case DType::f32:
-      blend_windows_block_dispatch<DType::f32>(im, centres, B, taps, R, step, spec, fy, fx, out,
-                                               threads);
-      break;
-  }
+  with_window_kernel(im, step, spec, [&](auto d, auto op, auto identity) {
+    blend_windows_block_t<d.value, op.value, identity.value>(im, centres, B, taps, R, step, spec,
+                                                             fy, fx, out, threads);
+  });
 }
